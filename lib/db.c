@@ -1,0 +1,195 @@
+/*
+ * db.c - open, create (mode 0600: the file holds PINs) and migrate.
+ *
+ * Migrations are versioned with PRAGMA user_version.  Version 1 is
+ * schema.sql itself (embedded at build time); each later version adds one
+ * entry to migrations[] that only ever adds or copies, never drops data.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "schema.h"
+#include "banned.h"
+
+static const struct {
+	int version;
+	const char *sql;
+} migrations[] = {
+	{ 1, schema_sql },
+};
+
+enum err db_error(sqlite3 *db, const char *what, char *errbuf)
+{
+	return ERRF(errbuf, ERR_DB, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+enum err db_exec(sqlite3 *db, const char *sql, char *errbuf)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		ERRF(errbuf, ERR_DB, "database error: %s", msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return ERR_DB;
+	}
+	return ERR_OK;
+}
+
+enum err db_begin(sqlite3 *db, char *errbuf)
+{
+	return db_exec(db, "BEGIN IMMEDIATE", errbuf);
+}
+
+enum err db_commit(sqlite3 *db, char *errbuf)
+{
+	return db_exec(db, "COMMIT", errbuf);
+}
+
+void db_rollback(sqlite3 *db)
+{
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+enum err db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *errbuf)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK)
+		return db_error(db, "database error", errbuf);
+	return ERR_OK;
+}
+
+const char *db_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t ? (const char *)t : "";
+}
+
+int db_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static enum err migrate(sqlite3 *db, const char *path, char *errbuf)
+{
+	int v = db_version(db);
+	enum err e;
+
+	if (v < 0)
+		return ERRF(errbuf, ERR_DB, "cannot open database '%s': %s", path,
+			    sqlite3_errmsg(db));
+	if (v > DB_SCHEMA_VERSION)
+		return ERRF(errbuf, ERR_DB,
+			    "database '%s' has schema version %d, newer than this program's %d",
+			    path, v, DB_SCHEMA_VERSION);
+	if (v == DB_SCHEMA_VERSION)
+		return ERR_OK;
+	e = db_begin(db, errbuf);
+	if (e != ERR_OK)
+		return ERRF(errbuf, ERR_DB, "cannot migrate database '%s': %s", path,
+			    sqlite3_errmsg(db));
+	/* Re-read inside the write transaction: another process may have won. */
+	v = db_version(db);
+	for (size_t i = 0; i < sizeof(migrations) / sizeof(*migrations); i++) {
+		char pragma[64];
+
+		if (migrations[i].version <= v)
+			continue;
+		if (sqlite3_exec(db, migrations[i].sql, NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+			 migrations[i].version);
+		if (sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+	}
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	return ERR_OK;
+fail:
+	ERRF(errbuf, ERR_DB, "cannot migrate database '%s': %s", path, sqlite3_errmsg(db));
+	db_rollback(db);
+	return ERR_DB;
+}
+
+enum err db_open(const char *path, enum db_mode mode, sqlite3 **out, char *errbuf)
+{
+	sqlite3 *db = NULL;
+	struct stat st;
+	int flags, fd;
+	enum err e;
+
+	*out = NULL;
+	if (mode == DB_READONLY) {
+		if (stat(path, &st) != 0 && errno == ENOENT)
+			return ERR_OK;
+		flags = SQLITE_OPEN_READONLY;
+	} else {
+		/* Create it ourselves so that it is 0600 from the first byte. */
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return ERRF(errbuf, ERR_DB, "cannot open database '%s': %s", path,
+				    strerror(errno));
+		if (fstat(fd, &st) == 0 && (st.st_mode & 077) && st.st_uid == geteuid())
+			(void)fchmod(fd, st.st_mode & 0700);
+		close(fd);
+		flags = SQLITE_OPEN_READWRITE;
+	}
+	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		e = ERRF(errbuf, ERR_DB, "cannot open database '%s': %s", path,
+			 db ? sqlite3_errmsg(db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(db, 0);
+	/* Touch the file: this is where "not a database" shows up. */
+	if (db_version(db) < 0) {
+		e = ERRF(errbuf, ERR_DB, "cannot open database '%s': %s", path,
+			 sqlite3_errmsg(db));
+		goto fail;
+	}
+	if (mode == DB_READWRITE) {
+		if (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+			e = ERRF(errbuf, ERR_DB, "cannot open database '%s': %s", path,
+				 sqlite3_errmsg(db));
+			goto fail;
+		}
+		e = migrate(db, path, errbuf);
+		if (e != ERR_OK)
+			goto fail;
+	} else if (db_version(db) > DB_SCHEMA_VERSION) {
+		e = ERRF(errbuf, ERR_DB,
+			 "database '%s' has schema version %d, newer than this program's %d",
+			 path, db_version(db), DB_SCHEMA_VERSION);
+		goto fail;
+	}
+	if (sqlite3_exec(db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL) != SQLITE_OK) {
+		e = ERRF(errbuf, ERR_DB, "cannot open database '%s': %s", path,
+			 sqlite3_errmsg(db));
+		goto fail;
+	}
+	*out = db;
+	return ERR_OK;
+fail:
+	sqlite3_close(db);
+	return e;
+}
+
+void db_close(sqlite3 *db)
+{
+	if (db)
+		sqlite3_close(db);
+}

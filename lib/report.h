@@ -1,0 +1,36 @@
+/*
+ * report.h - the outputs of SPEC §6/§6a as data: JSON documents (cJSON
+ * trees the caller prints and frees) and one-line texts.  Nothing here
+ * writes to a stream; PINs are never part of any report.
+ */
+#ifndef STAYS_REPORT_H
+#define STAYS_REPORT_H
+
+#include <cjson/cJSON.h>
+
+#include "plan.h"
+#include "store.h"
+#include "util.h"
+
+/* {"fetched": .., "created": .., ...} */
+cJSON *report_stats_json(const struct plan_stats *s);
+
+/* The lastRun object of status --json (also run --json). */
+cJSON *report_log_json(const struct log_row *row);
+
+/* {"dryRun": true, "stats": {...}, "actions": [...]} */
+cJSON *report_plan_json(const struct plan *p);
+
+/* One line (no newline) describing an action, for --dry-run and -v. */
+void report_action_line(const struct action *a, struct strbuf *out);
+
+/* "fetched 45, created 3, ..." */
+void report_stats_line(const struct plan_stats *s, struct strbuf *out);
+
+/* Add a UTC ISO-8601 string, or null when t == 0 and null_if_zero. */
+void report_add_time(cJSON *obj, const char *name, time_t t, int null_if_zero);
+
+/* Add a string, or null when s is NULL or empty. */
+void report_add_str(cJSON *obj, const char *name, const char *s);
+
+#endif

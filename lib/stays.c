@@ -1,0 +1,449 @@
+/*
+ * stays.c - fetch and parse Stays reservations (stays-api.md §9).
+ *
+ * Memory: one response body at a time (capped by the http handle) plus the
+ * compact struct resv array of what was received.  Every field of every
+ * item is checked before it is copied; ids are restricted to a safe
+ * character set because they end up in job ids, messages and JSON.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "stays.h"
+#include "banned.h"
+
+#define MAX_RETRY_AFTER 300
+
+static const char *const known_types[] = {
+	"reserved", "booked", "contract", "blocked", "maintenance", "canceled"
+};
+
+void fetch_result_release(struct fetch_result *fr)
+{
+	free(fr->items);
+	strbuf_release(&fr->errors);
+	for (size_t i = 0; i < fr->nbad; i++)
+		free(fr->bad_ids[i]);
+	free(fr->bad_ids);
+	memset(fr, 0, sizeof(*fr));
+}
+
+struct pos {
+	const struct resv *r;
+	size_t i;
+};
+
+static int cmp_pos(const void *a, const void *b)
+{
+	const struct pos *x = a, *y = b;
+	int r = strcmp(x->r->id, y->r->id);
+
+	if (r)
+		return r;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+void fetch_result_finish(struct fetch_result *fr)
+{
+	struct pos *ix;
+	struct resv *out;
+	size_t i, n = fr->n, k = 0;
+
+	if (n == 0)
+		return;
+	ix = xcalloc(n, sizeof(*ix));
+	for (i = 0; i < n; i++) {
+		ix[i].r = &fr->items[i];
+		ix[i].i = i;
+	}
+	qsort(ix, n, sizeof(*ix), cmp_pos);
+	out = xcalloc(n, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		/* Of equal ids keep the last received. */
+		if (i + 1 < n && strcmp(ix[i].r->id, ix[i + 1].r->id) == 0)
+			continue;
+		out[k++] = *ix[i].r;
+	}
+	free(ix);
+	free(fr->items);
+	fr->items = out;
+	fr->n = k;
+	fr->alloc = n;
+}
+
+/* Ids and codes: letters, digits, '_', '-', '.'; 1..max characters. */
+static int safe_id(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++) {
+		char ch = s[n];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.'))
+			return 0;
+	}
+	return n >= 1 && n <= max;
+}
+
+/* Copy a string for a message: at most 40 printable characters. */
+static void quote_for_msg(const char *s, char *out, size_t size)
+{
+	size_t k = 0;
+
+	for (; *s && k + 4 < size && k < 40; s++)
+		out[k++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	if (*s && k + 4 < size) {
+		out[k++] = '.';
+		out[k++] = '.';
+		out[k++] = '.';
+	}
+	out[k] = '\0';
+}
+
+/*
+ * Check one item and fill r.  Returns NULL, or a message naming the field.
+ * msg is scratch space for messages with values.
+ */
+static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t msgsize)
+{
+	const cJSON *f;
+	int y, m, d, h, mi;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (!cJSON_IsObject(it))
+		return "not a JSON object";
+
+#define REQ_STRING(key, dst, max, check, what)                                  \
+	do {                                                                    \
+		f = cJSON_GetObjectItemCaseSensitive(it, key);                  \
+		if (!f)                                                         \
+			return "missing field '" key "'";                       \
+		if (!cJSON_IsString(f) || !f->valuestring)                      \
+			return "field '" key "' is not a string";               \
+		if (!(check)) {                                                 \
+			char q_[48];                                            \
+			quote_for_msg(f->valuestring, q_, sizeof(q_));          \
+			snprintf(msg, msgsize, "field '" key "' is not %s: '%s'", \
+				 what, q_);                                     \
+			return msg;                                             \
+		}                                                               \
+		xstrlcpy(dst, f->valuestring, sizeof(dst));                     \
+	} while (0)
+
+	REQ_STRING("_id", r->id, ID_MAX, safe_id(f->valuestring, ID_MAX), "a valid id");
+	REQ_STRING("id", r->code, CODE_MAX, safe_id(f->valuestring, CODE_MAX),
+		   "a valid reservation code");
+	REQ_STRING("_idlisting", r->listing, ID_MAX, safe_id(f->valuestring, ID_MAX),
+		   "a valid listing id");
+
+	f = cJSON_GetObjectItemCaseSensitive(it, "type");
+	if (!f)
+		return "missing field 'type'";
+	if (!cJSON_IsString(f) || !f->valuestring)
+		return "field 'type' is not a string";
+	for (i = 0; i < sizeof(known_types) / sizeof(*known_types); i++)
+		if (strcmp(f->valuestring, known_types[i]) == 0)
+			break;
+	if (i == sizeof(known_types) / sizeof(*known_types)) {
+		char q[48];
+
+		quote_for_msg(f->valuestring, q, sizeof(q));
+		snprintf(msg, msgsize, "unknown reservation type '%s'", q);
+		return msg;
+	}
+	xstrlcpy(r->type, f->valuestring, sizeof(r->type));
+
+	/* Dates: "YYYY-MM-DD", possibly followed by a time part we ignore. */
+	static const char *const date_keys[2] = { "checkInDate", "checkOutDate" };
+	char *date_dst[2] = { r->in_date, r->out_date };
+	for (int k = 0; k < 2; k++) {
+		char buf[11];
+
+		f = cJSON_GetObjectItemCaseSensitive(it, date_keys[k]);
+		if (!f) {
+			snprintf(msg, msgsize, "missing field '%s'", date_keys[k]);
+			return msg;
+		}
+		if (!cJSON_IsString(f) || !f->valuestring) {
+			snprintf(msg, msgsize, "field '%s' is not a string", date_keys[k]);
+			return msg;
+		}
+		if (strlen(f->valuestring) < 10 ||
+		    (f->valuestring[10] != '\0' && f->valuestring[10] != 'T') ||
+		    (memcpy(buf, f->valuestring, 10), buf[10] = '\0',
+		     util_parse_date(buf, &y, &m, &d) != 0)) {
+			char q[48];
+
+			quote_for_msg(f->valuestring, q, sizeof(q));
+			snprintf(msg, msgsize, "field '%s' is not a date (YYYY-MM-DD): '%s'",
+				 date_keys[k], q);
+			return msg;
+		}
+		memcpy(date_dst[k], buf, 11);
+	}
+
+	/* Times: optional "HH:MM" (or "HH:MM:SS"); absent or null = default. */
+	static const char *const time_keys[2] = { "checkInTime", "checkOutTime" };
+	char *time_dst[2] = { r->in_time, r->out_time };
+	for (int k = 0; k < 2; k++) {
+		char buf[6];
+		size_t len;
+
+		f = cJSON_GetObjectItemCaseSensitive(it, time_keys[k]);
+		if (!f || cJSON_IsNull(f))
+			continue;
+		if (!cJSON_IsString(f) || !f->valuestring) {
+			snprintf(msg, msgsize, "field '%s' is not a string", time_keys[k]);
+			return msg;
+		}
+		len = strlen(f->valuestring);
+		if (len == 0)
+			continue;
+		if ((len != 5 && !(len == 8 && f->valuestring[5] == ':')) ||
+		    (memcpy(buf, f->valuestring, 5), buf[5] = '\0',
+		     util_parse_hhmm(buf, &h, &mi) != 0)) {
+			char q[48];
+
+			quote_for_msg(f->valuestring, q, sizeof(q));
+			snprintf(msg, msgsize, "field '%s' is not a time (HH:MM): '%s'",
+				 time_keys[k], q);
+			return msg;
+		}
+		memcpy(time_dst[k], buf, 6);
+	}
+
+	f = cJSON_GetObjectItemCaseSensitive(it, "guests");
+	if (f && !cJSON_IsNull(f)) {
+		double v = f->valuedouble;
+
+		if (!cJSON_IsNumber(f) || v < 0 || v > 10000 || floor(v) != v)
+			return "field 'guests' is not a whole number from 0 to 10000";
+		r->guests = (int)v;
+	}
+
+	/* The stay must end after it begins. */
+	if (strcmp(r->out_date, r->in_date) < 0) {
+		snprintf(msg, msgsize, "checkOutDate %s is before checkInDate %s",
+			 r->out_date, r->in_date);
+		return msg;
+	}
+	if (strcmp(r->out_date, r->in_date) == 0 &&
+	    (!r->in_time[0] || !r->out_time[0] || strcmp(r->out_time, r->in_time) <= 0)) {
+		snprintf(msg, msgsize,
+			 "check-out on %s is not after check-in (same day needs checkInTime before checkOutTime)",
+			 r->out_date);
+		return msg;
+	}
+	return NULL;
+#undef REQ_STRING
+}
+
+static void note_bad_item(struct fetch_result *fr, const cJSON *it, const char *where,
+			  size_t index, const char *why)
+{
+	const cJSON *id = cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "_id") : NULL;
+	const cJSON *code = cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "id") : NULL;
+
+	fr->nerrors++;
+	if (cJSON_IsString(id) && id->valuestring && safe_id(id->valuestring, ID_MAX)) {
+		fr->bad_ids = xgrow(fr->bad_ids, sizeof(*fr->bad_ids), fr->nbad + 1,
+				    &fr->badalloc);
+		fr->bad_ids[fr->nbad++] = xstrdup(id->valuestring);
+		strbuf_addf(&fr->errors, "reservation %s (%s): %s; skipped\n",
+			    cJSON_IsString(code) && code->valuestring &&
+			    safe_id(code->valuestring, CODE_MAX) ? code->valuestring : "?",
+			    id->valuestring, why);
+	} else {
+		fr->bad_without_id = 1;
+		strbuf_addf(&fr->errors, "%s, item %zu: %s; skipped\n", where, index + 1, why);
+	}
+}
+
+enum err stays_parse_page(const char *body, size_t len, size_t max_items,
+			  const char *where, struct fetch_result *fr,
+			  size_t *count, char *errbuf)
+{
+	const char *end = NULL;
+	cJSON *root;
+	const cJSON *it;
+	size_t n, i = 0;
+	char msg[ERRBUF_SIZE];
+
+	*count = 0;
+	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	if (!root) {
+		size_t off = end && end >= body ? (size_t)(end - body) : 0;
+		const char *p = body;
+
+		while (p < body + len && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+			p++;
+		if (p < body + len && *p == '<')
+			return ERRF(errbuf, ERR_PROTOCOL,
+				    "Stays sent HTML instead of JSON for %s (wrong [stays] url?)",
+				    where);
+		return ERRF(errbuf, ERR_PROTOCOL,
+			    "Stays sent malformed JSON for %s (error near byte %zu of %zu)",
+			    where, off, len);
+	}
+	while (end && end < body + len && (*end == ' ' || *end == '\n' || *end == '\r' ||
+					   *end == '\t'))
+		end++;
+	if (end && end < body + len) {
+		cJSON_Delete(root);
+		return ERRF(errbuf, ERR_PROTOCOL,
+			    "Stays sent trailing data after the JSON of %s", where);
+	}
+	if (!cJSON_IsArray(root)) {
+		cJSON_Delete(root);
+		return ERRF(errbuf, ERR_PROTOCOL,
+			    "Stays sent a JSON %s for %s, expected an array of reservations",
+			    cJSON_IsObject(root) ? "object" : "value", where);
+	}
+	n = (size_t)cJSON_GetArraySize(root);
+	if (n > max_items) {
+		cJSON_Delete(root);
+		return ERRF(errbuf, ERR_PROTOCOL,
+			    "Stays sent %zu reservations for %s, more than the page limit of %zu",
+			    n, where, max_items);
+	}
+	cJSON_ArrayForEach(it, root) {
+		struct resv r;
+		const char *why = parse_item(it, &r, msg, sizeof(msg));
+
+		if (why) {
+			note_bad_item(fr, it, where, i, why);
+		} else {
+			fr->items = xgrow(fr->items, sizeof(*fr->items), fr->n + 1, &fr->alloc);
+			fr->items[fr->n++] = r;
+		}
+		i++;
+	}
+	cJSON_Delete(root);
+	*count = n;
+	return ERR_OK;
+}
+
+/* The "message" of a Stays error body, if any, for error messages. */
+static void server_message(const struct http_response *resp, char *out, size_t size)
+{
+	cJSON *root = cJSON_ParseWithLength(strbuf_str(&resp->body), resp->body.len);
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "message");
+
+	out[0] = '\0';
+	if (cJSON_IsString(m) && m->valuestring) {
+		char q[48];
+
+		quote_for_msg(m->valuestring, q, sizeof(q));
+		snprintf(out, size, ": %s", q);
+	}
+	cJSON_Delete(root);
+}
+
+/* One GET with retries.  On ERR_OK resp holds a 200 answer. */
+static enum err get_with_retries(struct stays_client *sc, const char *url,
+				 const char *where, struct http_response *resp,
+				 char *errbuf)
+{
+	static const char *const headers[] = { "Accept: application/json", NULL };
+	char why[ERRBUF_SIZE], sm[64];
+	enum err e;
+
+	for (long attempt = 1;; attempt++) {
+		long wait_ms;
+
+		sc->requests++;
+		e = http_request(sc->http, "GET", url, headers, NULL, 0, resp, why);
+		if (e == ERR_OK) {
+			if (resp->status == 200)
+				return ERR_OK;
+			if (resp->status == 401 || resp->status == 403)
+				return ERRF(errbuf, ERR_PERM,
+					    "Stays refused the credentials (HTTP %ld) for %s; check [stays] client_id and client_secret",
+					    resp->status, where);
+			if (resp->status != 429 && resp->status < 500) {
+				server_message(resp, sm, sizeof(sm));
+				return ERRF(errbuf, ERR_PROTOCOL,
+					    "Stays answered HTTP %ld for %s%s", resp->status,
+					    where, sm);
+			}
+			snprintf(why, sizeof(why), "HTTP %ld", resp->status);
+		} else if (e != ERR_UNAVAILABLE) {
+			return ERRF(errbuf, e, "%s (%s)", why, where);
+		}
+		if (attempt >= sc->attempts)
+			return ERRF(errbuf, ERR_UNAVAILABLE,
+				    "Stays is unavailable: %s for %s, after %ld attempt%s",
+				    why, where, attempt, attempt == 1 ? "" : "s");
+		if (e == ERR_OK && resp->retry_after >= 0) {
+			if (resp->retry_after > MAX_RETRY_AFTER)
+				return ERRF(errbuf, ERR_UNAVAILABLE,
+					    "Stays is unavailable: %s for %s, and asks to retry after %ld s",
+					    why, where, resp->retry_after);
+			wait_ms = resp->retry_after * 1000;
+		} else {
+			wait_ms = 1000L << (attempt - 1 < 8 ? attempt - 1 : 8);
+		}
+		if (sc->note) {
+			char note[ERRBUF_SIZE + 256];
+
+			snprintf(note, sizeof(note), "stays: %s for %s; retrying in %ld s",
+				 why, where, (wait_ms + 999) / 1000);
+			sc->note(sc->ctx, note);
+		}
+		if (sc->sleep_ms && wait_ms > 0)
+			sc->sleep_ms(sc->ctx, wait_ms);
+	}
+}
+
+enum err stays_fetch(struct stays_client *sc, const char *from, const char *to,
+		     const char *const *types, int ntypes, struct fetch_result *fr,
+		     char *errbuf)
+{
+	struct http_response resp = HTTP_RESPONSE_INIT;
+	struct strbuf url = STRBUF_INIT;
+	size_t base_len, count;
+	long skip = 0, page;
+	enum err e = ERR_OK;
+	char where[128];
+	int canceled = ntypes == 1 && strcmp(types[0], "canceled") == 0;
+
+	strbuf_addf(&url, "%s/external/v1/booking/reservations?from=%s&to=%s&dateType=departure",
+		    sc->base_url, from, to);
+	for (int i = 0; i < ntypes; i++)
+		strbuf_addf(&url, "&type=%s", types[i]);
+	base_len = url.len;
+
+	for (page = 1;; page++) {
+		if (page > STAYS_MAX_PAGES) {
+			e = ERRF(errbuf, ERR_PROTOCOL,
+				 "Stays returned more than %d pages; stopping",
+				 STAYS_MAX_PAGES);
+			break;
+		}
+		url.len = base_len;
+		url.buf[base_len] = '\0';
+		strbuf_addf(&url, "&skip=%ld&limit=%d", skip, STAYS_PAGE_LIMIT);
+		snprintf(where, sizeof(where), "page %ld of the %s query", page,
+			 canceled ? "canceled" : "reservations");
+		e = get_with_retries(sc, url.buf, where, &resp, errbuf);
+		if (e != ERR_OK)
+			break;
+		e = stays_parse_page(resp.body.buf ? resp.body.buf : "", resp.body.len,
+				     STAYS_PAGE_LIMIT, where, fr, &count, errbuf);
+		if (e != ERR_OK)
+			break;
+		fr->pages++;
+		if (count < STAYS_PAGE_LIMIT)
+			break;
+		skip += (long)count;
+	}
+	http_response_release(&resp);
+	strbuf_release(&url);
+	return e;
+}

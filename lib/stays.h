@@ -1,0 +1,78 @@
+/*
+ * stays.h - the Stays client: pages of reservations -> struct resv.
+ *
+ * The contract is stays-api.md §9.1: GET /external/v1/booking/reservations
+ * with Basic auth, limit=20, skip advancing by the items received until a
+ * short page.  Everything a server sends is untrusted: the page must be a
+ * JSON array of at most `limit` items, each item is type-checked field by
+ * field.  A malformed item is a per-item error (R8); a malformed page is a
+ * protocol error (ERR_PROTOCOL, exit 76).
+ */
+#ifndef STAYS_STAYS_H
+#define STAYS_STAYS_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "http.h"
+#include "model.h"
+#include "util.h"
+
+#define STAYS_PAGE_LIMIT 20
+#define STAYS_MAX_PAGES 5000    /* a safety stop: 100,000 reservations */
+
+/* What a fetch accumulates, over both queries of a run. */
+struct fetch_result {
+	struct resv *items;     /* owned; valid reservations */
+	size_t n, alloc;
+	struct strbuf errors;   /* one line per malformed reservation */
+	long nerrors;
+	char **bad_ids;         /* owned: _ids of malformed items */
+	size_t nbad, badalloc;
+	int bad_without_id;     /* a malformed item had no usable _id */
+	long pages;             /* pages received */
+};
+
+/*
+ * Sort items by id and drop duplicates (the later fetch of an _id wins:
+ * the canceled query runs second and is the fresher answer).
+ */
+void fetch_result_finish(struct fetch_result *fr);
+void fetch_result_release(struct fetch_result *fr);
+
+/*
+ * Parse one page (body of len bytes) and append its reservations to fr.
+ * *count receives the number of array items (valid or not).  Returns
+ * ERR_OK, or ERR_PROTOCOL when the body is not a JSON array of at most
+ * max_items elements (message in errbuf).  `where` names the page in
+ * messages ("page 2 of the canceled query").
+ */
+enum err stays_parse_page(const char *body, size_t len, size_t max_items,
+			  const char *where, struct fetch_result *fr,
+			  size_t *count, char *errbuf);
+
+struct stays_client {
+	struct http *http;      /* borrowed; carries Basic auth and timeouts */
+	const char *base_url;   /* borrowed; "https://acct.stays.net" */
+	long attempts;          /* per request, >= 1 */
+	/* Wait ms milliseconds before a retry (the caller sleeps). */
+	void (*sleep_ms)(void *ctx, long ms);
+	/* A one-line progress note for -v (may be NULL). */
+	void (*note)(void *ctx, const char *msg);
+	void *ctx;
+	long requests;          /* requests sent, for the -v summary */
+};
+
+/*
+ * Fetch every page of one query: reservations whose check-out date is in
+ * [from, to] (YYYY-MM-DD), of the given types, appended to fr.  Retries
+ * transport errors, 429 and 5xx up to attempts times with exponential
+ * backoff (1 s, 2 s, 4 s ...) or the server's Retry-After (at most 300 s).
+ * Errors: ERR_UNAVAILABLE (still failing after the retries), ERR_PERM
+ * (401/403), ERR_PROTOCOL (any other status, not JSON, a bad page).
+ */
+enum err stays_fetch(struct stays_client *sc, const char *from, const char *to,
+		     const char *const *types, int ntypes, struct fetch_result *fr,
+		     char *errbuf);
+
+#endif

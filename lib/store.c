@@ -1,0 +1,619 @@
+/*
+ * store.c - SQL for stays-reconcile (see store.h).
+ *
+ * Reading copies every column into fixed-size model structs (SQLite's text
+ * is only valid until the next step); a stored value too long for its field
+ * is a damaged database and is reported, never truncated silently.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "store.h"
+#include "banned.h"
+
+#define COPY(dst, st, col, what)                                              \
+	do {                                                                  \
+		if (xstrlcpy((dst), db_text((st), (col)), sizeof(dst)) != 0) { \
+			e = ERRF(errbuf, ERR_DB, "database: %s too long", what); \
+			goto out;                                             \
+		}                                                             \
+	} while (0)
+
+static const char resv_cols[] =
+	"id, code, listing_id, checkin_date, checkin_time, checkout_date, "
+	"checkout_time, type, guests, status";
+
+static enum err read_resv(sqlite3_stmt *st, struct resv *r, char *errbuf)
+{
+	enum err e = ERR_OK;
+
+	memset(r, 0, sizeof(*r));
+	COPY(r->id, st, 0, "reservation id");
+	COPY(r->code, st, 1, "reservation code");
+	COPY(r->listing, st, 2, "listing id");
+	COPY(r->in_date, st, 3, "check-in date");
+	COPY(r->in_time, st, 4, "check-in time");
+	COPY(r->out_date, st, 5, "check-out date");
+	COPY(r->out_time, st, 6, "check-out time");
+	COPY(r->type, st, 7, "reservation type");
+	r->guests = sqlite3_column_int(st, 8);
+	COPY(r->status, st, 9, "reservation status");
+out:
+	return e;
+}
+
+static const char job_cols[] =
+	"id, action, reservation_id, device_id, due_at, valid_from, valid_until, status";
+
+static enum err read_job(sqlite3_stmt *st, struct job *j, char *errbuf)
+{
+	enum err e = ERR_OK;
+
+	memset(j, 0, sizeof(*j));
+	COPY(j->id, st, 0, "job id");
+	COPY(j->action, st, 1, "job action");
+	COPY(j->resv, st, 2, "job reservation");
+	COPY(j->device, st, 3, "job device");
+	j->due = (time_t)sqlite3_column_int64(st, 4);
+	j->valid_from = (time_t)sqlite3_column_int64(st, 5);
+	j->valid_until = (time_t)sqlite3_column_int64(st, 6);
+	COPY(j->status, st, 7, "job status");
+out:
+	return e;
+}
+
+static int cmp_resv(const void *a, const void *b)
+{
+	return strcmp(((const struct resv *)a)->id, ((const struct resv *)b)->id);
+}
+
+static int cmp_job(const void *a, const void *b)
+{
+	return strcmp(((const struct job *)a)->id, ((const struct job *)b)->id);
+}
+
+static int has_resv(const struct state *st, const char *id)
+{
+	struct resv key;
+
+	xstrlcpy(key.id, id, sizeof(key.id));
+	return st->nstored &&
+	       bsearch(&key, st->stored, st->nstored, sizeof(key), cmp_resv) != NULL;
+}
+
+/* Step a SELECT of resv_cols, appending rows to st->stored. */
+static enum err collect_resv(sqlite3 *db, sqlite3_stmt *q, struct state *st, char *errbuf)
+{
+	int rc;
+	enum err e;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		st->stored = xgrow(st->stored, sizeof(*st->stored), st->nstored + 1,
+				   &st->astored);
+		e = read_resv(q, &st->stored[st->nstored], errbuf);
+		if (e != ERR_OK)
+			return e;
+		st->nstored++;
+	}
+	return rc == SQLITE_DONE ? ERR_OK : db_error(db, "cannot read reservations", errbuf);
+}
+
+static enum err collect_jobs(sqlite3 *db, sqlite3_stmt *q, struct state *st, char *errbuf)
+{
+	int rc;
+	enum err e;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		st->jobs = xgrow(st->jobs, sizeof(*st->jobs), st->njobs + 1, &st->ajobs);
+		e = read_job(q, &st->jobs[st->njobs], errbuf);
+		if (e != ERR_OK)
+			return e;
+		st->njobs++;
+	}
+	return rc == SQLITE_DONE ? ERR_OK : db_error(db, "cannot read jobs", errbuf);
+}
+
+enum err store_load(sqlite3 *db, const char *window_from, const struct resv *fetched,
+		    size_t nfetched, struct state *st, char *errbuf)
+{
+	static const char rel[] =
+		"SELECT id FROM reservations WHERE checkout_date >= ?1 "
+		"UNION SELECT reservation_id FROM pin_jobs "
+		"  WHERE status IN ('pending', 'running', 'failed') "
+		"UNION SELECT reservation_id FROM credentials WHERE state != 'revoked'";
+	sqlite3_stmt *q = NULL, *one = NULL, *onejobs = NULL;
+	struct strbuf sql = STRBUF_INIT;
+	size_t base;
+	int rc;
+	enum err e = ERR_OK;
+
+	memset(st, 0, sizeof(*st));
+	if (!db || db_version(db) == 0)
+		return ERR_OK;
+
+	strbuf_addf(&sql, "SELECT %s FROM reservations WHERE id IN (%s) ORDER BY id",
+		    resv_cols, rel);
+	if ((e = db_prepare(db, sql.buf, &q, errbuf)) != ERR_OK)
+		goto out;
+	sqlite3_bind_text(q, 1, window_from, -1, SQLITE_STATIC);
+	if ((e = collect_resv(db, q, st, errbuf)) != ERR_OK)
+		goto out;
+	sqlite3_finalize(q);
+	q = NULL;
+
+	strbuf_reset(&sql);
+	strbuf_addf(&sql, "SELECT %s FROM pin_jobs WHERE status IN ('pending', 'running', 'failed') "
+		    "OR reservation_id IN (%s) ORDER BY id", job_cols, rel);
+	if ((e = db_prepare(db, sql.buf, &q, errbuf)) != ERR_OK)
+		goto out;
+	sqlite3_bind_text(q, 1, window_from, -1, SQLITE_STATIC);
+	if ((e = collect_jobs(db, q, st, errbuf)) != ERR_OK)
+		goto out;
+	sqlite3_finalize(q);
+	q = NULL;
+
+	/* Fetched reservations stored long ago (out of the window above). */
+	strbuf_reset(&sql);
+	strbuf_addf(&sql, "SELECT %s FROM reservations WHERE id = ?1", resv_cols);
+	if ((e = db_prepare(db, sql.buf, &one, errbuf)) != ERR_OK)
+		goto out;
+	strbuf_reset(&sql);
+	strbuf_addf(&sql, "SELECT %s FROM pin_jobs WHERE reservation_id = ?1 "
+		    "AND status NOT IN ('pending', 'running', 'failed')", job_cols);
+	if ((e = db_prepare(db, sql.buf, &onejobs, errbuf)) != ERR_OK)
+		goto out;
+	base = st->nstored;
+	for (size_t i = 0; i < nfetched; i++) {
+		size_t before = st->nstored;
+
+		if (has_resv(st, fetched[i].id))
+			continue;
+		sqlite3_reset(one);
+		sqlite3_bind_text(one, 1, fetched[i].id, -1, SQLITE_STATIC);
+		if ((e = collect_resv(db, one, st, errbuf)) != ERR_OK)
+			goto out;
+		if (st->nstored == before)
+			continue;
+		sqlite3_reset(onejobs);
+		sqlite3_bind_text(onejobs, 1, fetched[i].id, -1, SQLITE_STATIC);
+		if ((e = collect_jobs(db, onejobs, st, errbuf)) != ERR_OK)
+			goto out;
+	}
+	if (st->nstored != base) {
+		qsort(st->stored, st->nstored, sizeof(*st->stored), cmp_resv);
+		qsort(st->jobs, st->njobs, sizeof(*st->jobs), cmp_job);
+	}
+
+	if ((e = db_prepare(db, "SELECT reservation_id, device_id, valid_from, valid_until, state "
+			    "FROM credentials WHERE state != 'revoked'", &q, errbuf)) != ERR_OK)
+		goto out;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct cred *c;
+
+		st->creds = xgrow(st->creds, sizeof(*st->creds), st->ncreds + 1, &st->acreds);
+		c = &st->creds[st->ncreds];
+		memset(c, 0, sizeof(*c));
+		COPY(c->resv, q, 0, "credential reservation");
+		COPY(c->device, q, 1, "credential device");
+		c->valid_from = (time_t)sqlite3_column_int64(q, 2);
+		c->valid_until = (time_t)sqlite3_column_int64(q, 3);
+		COPY(c->state, q, 4, "credential state");
+		st->ncreds++;
+	}
+	if (rc != SQLITE_DONE) {
+		e = db_error(db, "cannot read credentials", errbuf);
+		goto out;
+	}
+	sqlite3_finalize(q);
+	q = NULL;
+
+	e = store_lock_list(db, &st->locks, &st->nlocks, errbuf);
+	st->alocks = st->nlocks;
+out:
+	sqlite3_finalize(q);
+	sqlite3_finalize(one);
+	sqlite3_finalize(onejobs);
+	strbuf_release(&sql);
+	if (e != ERR_OK)
+		state_release(st);
+	return e;
+}
+
+void state_release(struct state *st)
+{
+	free(st->stored);
+	free(st->locks);
+	free(st->jobs);
+	free(st->creds);
+	memset(st, 0, sizeof(*st));
+}
+
+static void bind_time_or_null(sqlite3_stmt *st, int col, time_t t)
+{
+	if (t)
+		sqlite3_bind_int64(st, col, (sqlite3_int64)t);
+	else
+		sqlite3_bind_null(st, col);
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int col, const char *s)
+{
+	if (s && *s)
+		sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, col);
+}
+
+enum err store_apply(sqlite3 *db, const struct plan *p, time_t now, char *errbuf)
+{
+	static const char resv_sql[] =
+		"INSERT INTO reservations (id, code, listing_id, checkin_date, checkin_time, "
+		"  checkout_date, checkout_time, type, guests, status, created_at, updated_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) "
+		"ON CONFLICT(id) DO UPDATE SET code = excluded.code, "
+		"  listing_id = excluded.listing_id, checkin_date = excluded.checkin_date, "
+		"  checkin_time = excluded.checkin_time, checkout_date = excluded.checkout_date, "
+		"  checkout_time = excluded.checkout_time, type = excluded.type, "
+		"  guests = excluded.guests, status = excluded.status, "
+		"  updated_at = excluded.updated_at";
+	static const char job_sql[] =
+		"INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, "
+		"  valid_from, valid_until, status, attempts, next_attempt_at, last_error, "
+		"  created_at, updated_at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, NULL, ?9, ?10, ?10) "
+		"ON CONFLICT(id) DO UPDATE SET due_at = excluded.due_at, "
+		"  valid_from = excluded.valid_from, valid_until = excluded.valid_until, "
+		"  status = excluded.status, "
+		"  attempts = CASE WHEN excluded.status = 'pending' THEN 0 ELSE attempts END, "
+		"  next_attempt_at = CASE WHEN excluded.status = 'pending' THEN NULL "
+		"    ELSE next_attempt_at END, "
+		"  last_error = excluded.last_error, updated_at = excluded.updated_at";
+	sqlite3_stmt *rs = NULL, *js = NULL;
+	enum err e = ERR_OK;
+
+	if ((e = db_prepare(db, resv_sql, &rs, errbuf)) != ERR_OK ||
+	    (e = db_prepare(db, job_sql, &js, errbuf)) != ERR_OK)
+		goto out;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct action *a = &p->a[i];
+		sqlite3_stmt *st;
+
+		switch (a->kind) {
+		case ACT_CREATE:
+		case ACT_UPDATE:
+		case ACT_CANCEL:
+		case ACT_REMOVE:
+			st = rs;
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, a->r->id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, a->r->code, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, a->r->listing, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, a->r->in_date, -1, SQLITE_STATIC);
+			bind_text_or_null(st, 5, a->r->in_time);
+			sqlite3_bind_text(st, 6, a->r->out_date, -1, SQLITE_STATIC);
+			bind_text_or_null(st, 7, a->r->out_time);
+			sqlite3_bind_text(st, 8, a->r->type, -1, SQLITE_STATIC);
+			sqlite3_bind_int(st, 9, a->r->guests);
+			sqlite3_bind_text(st, 10, a->status, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 11, (sqlite3_int64)now);
+			break;
+		case ACT_SCHEDULE:
+		case ACT_RESCHEDULE:
+		case ACT_UNSCHEDULE:
+			st = js;
+			sqlite3_reset(st);
+			sqlite3_bind_text(st, 1, a->job.id, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, a->job.action, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 3, a->job.resv, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 4, a->job.device, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 5, (sqlite3_int64)a->job.due);
+			bind_time_or_null(st, 6, a->job.valid_from);
+			bind_time_or_null(st, 7, a->job.valid_until);
+			sqlite3_bind_text(st, 8, a->job.status, -1, SQLITE_STATIC);
+			if (a->kind == ACT_UNSCHEDULE && a->reason) {
+				char why[160];
+
+				snprintf(why, sizeof(why), "canceled: %s", a->reason);
+				sqlite3_bind_text(st, 9, why, -1, SQLITE_TRANSIENT);
+			} else {
+				sqlite3_bind_null(st, 9);
+			}
+			sqlite3_bind_int64(st, 10, (sqlite3_int64)now);
+			break;
+		default:
+			continue;
+		}
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			e = db_error(db, "cannot write the plan", errbuf);
+			goto out;
+		}
+	}
+out:
+	sqlite3_finalize(rs);
+	sqlite3_finalize(js);
+	return e;
+}
+
+enum err store_log_begin(sqlite3 *db, const char *id, time_t now, int *interrupted,
+			 char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	enum err e;
+
+	*interrupted = 0;
+	if ((e = db_begin(db, errbuf)) != ERR_OK)
+		return e;
+	if ((e = db_prepare(db, "UPDATE reconciliation_logs SET status = 'failed', "
+			    "message = 'interrupted' WHERE status = 'pending'", &st,
+			    errbuf)) != ERR_OK)
+		goto fail;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		e = db_error(db, "cannot write the run log", errbuf);
+		goto fail;
+	}
+	*interrupted = sqlite3_changes(db);
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((e = db_prepare(db, "INSERT INTO reconciliation_logs (id, started_at, status, created_at) "
+			    "VALUES (?1, ?2, 'pending', ?2)", &st, errbuf)) != ERR_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		e = db_error(db, "cannot write the run log", errbuf);
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	return db_commit(db, errbuf);
+fail:
+	sqlite3_finalize(st);
+	db_rollback(db);
+	return e;
+}
+
+enum err store_log_end(sqlite3 *db, const struct log_row *row, char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	const struct plan_stats *s = &row->stats;
+	enum err e;
+
+	if ((e = db_prepare(db, "UPDATE reconciliation_logs SET completed_at = ?2, "
+			    "duration_ms = ?3, status = ?4, fetched = ?5, created = ?6, "
+			    "updated = ?7, unchanged = ?8, canceled = ?9, removed = ?10, "
+			    "orphaned = ?11, errors = ?12, message = ?13 WHERE id = ?1",
+			    &st, errbuf)) != ERR_OK)
+		return e;
+	sqlite3_bind_text(st, 1, row->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)row->completed_at);
+	sqlite3_bind_int64(st, 3, row->duration_ms);
+	sqlite3_bind_text(st, 4, row->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, s->fetched);
+	sqlite3_bind_int64(st, 6, s->created);
+	sqlite3_bind_int64(st, 7, s->updated);
+	sqlite3_bind_int64(st, 8, s->unchanged);
+	sqlite3_bind_int64(st, 9, s->canceled);
+	sqlite3_bind_int64(st, 10, s->removed);
+	sqlite3_bind_int64(st, 11, s->orphaned);
+	sqlite3_bind_int64(st, 12, s->errors);
+	if (row->has_message)
+		sqlite3_bind_text(st, 13, row->message, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 13);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_error(db, "cannot write the run log", errbuf);
+	sqlite3_finalize(st);
+	return e;
+}
+
+enum err store_last_log(sqlite3 *db, struct log_row *row, int *found, char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	enum err e;
+	int rc;
+
+	*found = 0;
+	memset(row, 0, sizeof(*row));
+	if ((e = db_prepare(db, "SELECT id, started_at, completed_at, duration_ms, status, "
+			    "fetched, created, updated, unchanged, canceled, removed, "
+			    "orphaned, errors, message FROM reconciliation_logs "
+			    "ORDER BY started_at DESC, rowid DESC LIMIT 1", &st, errbuf)) != ERR_OK)
+		return e;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		xstrlcpy(row->id, db_text(st, 0), sizeof(row->id));
+		row->started_at = (time_t)sqlite3_column_int64(st, 1);
+		row->completed_at = (time_t)sqlite3_column_int64(st, 2);
+		row->duration_ms = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 :
+				   (long)sqlite3_column_int64(st, 3);
+		xstrlcpy(row->status, db_text(st, 4), sizeof(row->status));
+		row->stats.fetched = (long)sqlite3_column_int64(st, 5);
+		row->stats.created = (long)sqlite3_column_int64(st, 6);
+		row->stats.updated = (long)sqlite3_column_int64(st, 7);
+		row->stats.unchanged = (long)sqlite3_column_int64(st, 8);
+		row->stats.canceled = (long)sqlite3_column_int64(st, 9);
+		row->stats.removed = (long)sqlite3_column_int64(st, 10);
+		row->stats.orphaned = (long)sqlite3_column_int64(st, 11);
+		row->stats.errors = (long)sqlite3_column_int64(st, 12);
+		row->has_message = sqlite3_column_type(st, 13) != SQLITE_NULL;
+		xstrlcpy(row->message, db_text(st, 13), sizeof(row->message));
+	} else if (rc != SQLITE_DONE) {
+		e = db_error(db, "cannot read the run log", errbuf);
+	}
+	sqlite3_finalize(st);
+	return e;
+}
+
+enum err store_job_counts(sqlite3 *db, long *pending, long *failed, time_t *next_due,
+			  char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	enum err e;
+
+	*pending = *failed = 0;
+	*next_due = 0;
+	if ((e = db_prepare(db, "SELECT (SELECT count(*) FROM pin_jobs WHERE status = 'pending'), "
+			    "(SELECT count(*) FROM pin_jobs WHERE status = 'failed'), "
+			    "(SELECT min(due_at) FROM pin_jobs WHERE status = 'pending')",
+			    &st, errbuf)) != ERR_OK)
+		return e;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*pending = (long)sqlite3_column_int64(st, 0);
+		*failed = (long)sqlite3_column_int64(st, 1);
+		*next_due = (time_t)sqlite3_column_int64(st, 2);
+	} else {
+		e = db_error(db, "cannot read jobs", errbuf);
+	}
+	sqlite3_finalize(st);
+	return e;
+}
+
+enum err store_lock_add(sqlite3 *db, const struct lock_map *l, time_t now, char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	enum err e;
+	int rc;
+
+	if ((e = db_prepare(db, "SELECT listing_id FROM locks WHERE device_id = ?1", &st,
+			    errbuf)) != ERR_OK)
+		return e;
+	sqlite3_bind_text(st, 1, l->device, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && strcmp(db_text(st, 0), l->listing) != 0) {
+		e = ERRF(errbuf, ERR_DATA,
+			 "lock '%s' already belongs to listing '%s'; remove it first with: locks rm %s %s",
+			 l->device, db_text(st, 0), db_text(st, 0), l->device);
+		sqlite3_finalize(st);
+		return e;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_error(db, "cannot read locks", errbuf);
+	if ((e = db_prepare(db, "INSERT INTO locks (device_id, listing_id, name, pin_length, "
+			    "timezone, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+			    "ON CONFLICT(device_id) DO UPDATE SET name = excluded.name, "
+			    "pin_length = excluded.pin_length, timezone = excluded.timezone",
+			    &st, errbuf)) != ERR_OK)
+		return e;
+	sqlite3_bind_text(st, 1, l->device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, l->listing, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 3, l->name);
+	if (l->pin_length)
+		sqlite3_bind_int(st, 4, l->pin_length);
+	else
+		sqlite3_bind_null(st, 4);
+	bind_text_or_null(st, 5, l->tz);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_error(db, "cannot write locks", errbuf);
+	sqlite3_finalize(st);
+	return e;
+}
+
+enum err store_lock_rm(sqlite3 *db, const char *listing, const char *device, char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	enum err e;
+
+	if ((e = db_prepare(db, "DELETE FROM locks WHERE listing_id = ?1 AND device_id = ?2",
+			    &st, errbuf)) != ERR_OK)
+		return e;
+	sqlite3_bind_text(st, 1, listing, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, device, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_error(db, "cannot write locks", errbuf);
+	else if (sqlite3_changes(db) == 0)
+		e = ERRF(errbuf, ERR_DATA, "no lock '%s' mapped to listing '%s'", device, listing);
+	sqlite3_finalize(st);
+	return e;
+}
+
+enum err store_lock_list(sqlite3 *db, struct lock_map **out, size_t *n, char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	struct lock_map *arr = NULL;
+	size_t len = 0, alloc = 0;
+	enum err e;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((e = db_prepare(db, "SELECT device_id, listing_id, name, pin_length, timezone "
+			    "FROM locks ORDER BY listing_id, device_id", &st, errbuf)) != ERR_OK)
+		return e;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct lock_map *l;
+
+		arr = xgrow(arr, sizeof(*arr), len + 1, &alloc);
+		l = &arr[len++];
+		memset(l, 0, sizeof(*l));
+		COPY(l->device, st, 0, "lock device id");
+		COPY(l->listing, st, 1, "lock listing id");
+		COPY(l->name, st, 2, "lock name");
+		l->pin_length = sqlite3_column_int(st, 3);
+		COPY(l->tz, st, 4, "lock time zone");
+	}
+	if (rc != SQLITE_DONE)
+		e = db_error(db, "cannot read locks", errbuf);
+out:
+	sqlite3_finalize(st);
+	if (e != ERR_OK) {
+		free(arr);
+		return e;
+	}
+	*out = arr;
+	*n = len;
+	return ERR_OK;
+}
+
+enum err store_jobs(sqlite3 *db, int all, struct job_row **out, size_t *n, char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	struct job_row *arr = NULL;
+	size_t len = 0, alloc = 0;
+	struct strbuf sql = STRBUF_INIT;
+	enum err e;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	strbuf_addf(&sql, "SELECT j.id, j.action, j.reservation_id, j.device_id, j.due_at, "
+		    "j.valid_from, j.valid_until, j.status, r.code, r.listing_id, j.attempts, "
+		    "j.next_attempt_at, j.last_error FROM pin_jobs j "
+		    "LEFT JOIN reservations r ON r.id = j.reservation_id %s "
+		    "ORDER BY j.due_at, j.id",
+		    all ? "" : "WHERE j.status IN ('pending', 'running', 'failed')");
+	e = db_prepare(db, sql.buf, &st, errbuf);
+	strbuf_release(&sql);
+	if (e != ERR_OK)
+		return e;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct job_row *r;
+
+		arr = xgrow(arr, sizeof(*arr), len + 1, &alloc);
+		r = &arr[len];
+		memset(r, 0, sizeof(*r));
+		if ((e = read_job(st, &r->j, errbuf)) != ERR_OK)
+			goto out;
+		len++;
+		COPY(r->code, st, 8, "reservation code");
+		COPY(r->listing, st, 9, "listing id");
+		r->attempts = (long)sqlite3_column_int64(st, 10);
+		r->next_attempt_at = (time_t)sqlite3_column_int64(st, 11);
+		r->has_last_error = sqlite3_column_type(st, 12) != SQLITE_NULL;
+		xstrlcpy(r->last_error, db_text(st, 12), sizeof(r->last_error));
+	}
+	if (rc != SQLITE_DONE)
+		e = db_error(db, "cannot read jobs", errbuf);
+out:
+	sqlite3_finalize(st);
+	if (e != ERR_OK) {
+		free(arr);
+		return e;
+	}
+	*out = arr;
+	*n = len;
+	return ERR_OK;
+}

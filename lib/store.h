@@ -1,0 +1,92 @@
+/*
+ * store.h - the SQL of stays-reconcile: load what planning needs, apply a
+ * plan, write the run log, and the queries behind status, jobs and locks.
+ *
+ * All statements are prepared with bound parameters.  Functions that write
+ * expect the caller to hold a transaction where the contract says so.
+ */
+#ifndef STAYS_STORE_H
+#define STAYS_STORE_H
+
+#include <sqlite3.h>
+#include <time.h>
+
+#include "err.h"
+#include "model.h"
+#include "plan.h"
+
+/* The stored state a plan is computed from.  Arrays are owned. */
+struct state {
+	struct resv *stored;    /* sorted by id */
+	size_t nstored, astored;
+	struct lock_map *locks;
+	size_t nlocks, alocks;
+	struct job *jobs;       /* sorted by id */
+	size_t njobs, ajobs;
+	struct cred *creds;     /* state creating or active */
+	size_t ncreds, acreds;
+};
+
+/*
+ * Load the reservations that can matter to this run (check-out on or after
+ * window_from, or with live jobs or credentials, or among the fetched ids),
+ * their jobs, all live jobs, live credentials and the lock mapping.
+ * db may be NULL (no database yet): st is then empty.
+ */
+enum err store_load(sqlite3 *db, const char *window_from, const struct resv *fetched,
+		    size_t nfetched, struct state *st, char *errbuf);
+void state_release(struct state *st);
+
+/* Write every action of p.  The caller holds the run's transaction. */
+enum err store_apply(sqlite3 *db, const struct plan *p, time_t now, char *errbuf);
+
+/* A reconciliation_logs row. */
+struct log_row {
+	char id[37];
+	time_t started_at;
+	time_t completed_at;    /* 0 while pending */
+	long duration_ms;       /* -1 while pending */
+	char status[8];         /* pending|success|failed */
+	struct plan_stats stats;
+	char message[ERRBUF_SIZE];
+	int has_message;
+};
+
+/*
+ * R9, at the start of a run, in its own transaction: mark rows left pending
+ * by a killed run as failed ("interrupted") and insert this run's pending
+ * row.  Returns the number of interrupted rows in *interrupted.
+ */
+enum err store_log_begin(sqlite3 *db, const char *id, time_t now, int *interrupted,
+			 char *errbuf);
+
+/* Complete the run's row (inside the run's transaction, or alone). */
+enum err store_log_end(sqlite3 *db, const struct log_row *row, char *errbuf);
+
+/* The most recent row (*found = 0 when there is none). */
+enum err store_last_log(sqlite3 *db, struct log_row *row, int *found, char *errbuf);
+
+/* pin_jobs counters for status: pending, failed, earliest pending due. */
+enum err store_job_counts(sqlite3 *db, long *pending, long *failed, time_t *next_due,
+			  char *errbuf);
+
+/* The mapping.  add: ERR_DATA if the device belongs to another listing. */
+enum err store_lock_add(sqlite3 *db, const struct lock_map *l, time_t now, char *errbuf);
+enum err store_lock_rm(sqlite3 *db, const char *listing, const char *device, char *errbuf);
+enum err store_lock_list(sqlite3 *db, struct lock_map **out, size_t *n, char *errbuf);
+
+/* A pin_jobs row for `jobs` output. */
+struct job_row {
+	struct job j;
+	char code[CODE_MAX + 1];        /* "" when the reservation is unknown */
+	char listing[ID_MAX + 1];
+	long attempts;
+	time_t next_attempt_at;         /* 0 when NULL */
+	char last_error[256];           /* "" when NULL */
+	int has_last_error;
+};
+
+/* Jobs soonest first: pending and failed, or all with all != 0. */
+enum err store_jobs(sqlite3 *db, int all, struct job_row **out, size_t *n, char *errbuf);
+
+#endif

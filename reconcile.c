@@ -1,0 +1,702 @@
+/*
+ * reconcile.c - main() of stays-reconcile: options, the subcommand table,
+ * the run lock, and the exit code.
+ *
+ * A run is fetch -> plan -> apply (SPEC §4):
+ *   1. take the lock (R10), open the database, write the pending log row (R9);
+ *   2. fetch both queries from Stays; any failure ends the run here (R2);
+ *   3. BEGIN IMMEDIATE, load the stored state, compute the plan (lib/plan.c),
+ *      write it and complete the log row, COMMIT: all or nothing.
+ * --dry-run does 2 and 3 against a read-only database and writes nothing.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "cli.h"
+#include "db.h"
+#include "http.h"
+#include "lock.h"
+#include "plan.h"
+#include "report.h"
+#include "stays.h"
+#include "store.h"
+#include "tz.h"
+#include "banned.h"
+
+static void usage(FILE *f)
+{
+	fputs("usage: stays-reconcile [GLOBAL] [run] [--dry-run] [--json] [--force]\n"
+	      "       stays-reconcile [GLOBAL] status [--json]\n"
+	      "       stays-reconcile [GLOBAL] init\n"
+	      "       stays-reconcile [GLOBAL] locks add LISTING_ID DEVICE_ID [--name NAME]\n"
+	      "                                [--pin-length N] [--timezone TZ]\n"
+	      "       stays-reconcile [GLOBAL] locks rm LISTING_ID DEVICE_ID\n"
+	      "       stays-reconcile [GLOBAL] locks list [--json]\n"
+	      "       stays-reconcile [GLOBAL] jobs [--all] [--json]\n"
+	      "GLOBAL: [-c FILE] [-v | -q] [--now TIME]\n", f);
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (long)((t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+static void sleep_ms(void *ctx, long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	(void)ctx;
+	while (nanosleep(&ts, &ts) != 0)
+		;
+}
+
+struct run_ctx {
+	struct global *g;
+	FILE *vout;             /* where -v lines go: stdout, or stderr with --json */
+};
+
+static void note(void *ctx, const char *msg)
+{
+	struct run_ctx *rc = ctx;
+
+	if (rc->g->verbosity > 0)
+		fprintf(rc->vout, "%s\n", msg);
+}
+
+/* Open the database for writing, printing the error; NULL on failure. */
+static sqlite3 *open_rw(struct global *g, const struct config *cfg, enum err *e)
+{
+	char eb[ERRBUF_SIZE];
+	sqlite3 *db;
+
+	*e = db_open(cfg->db_path, DB_READWRITE, &db, eb);
+	if (*e != ERR_OK) {
+		cli_error(g, "%s", eb);
+		return NULL;
+	}
+	return db;
+}
+
+/* ---- run -------------------------------------------------------------- */
+
+struct run {
+	struct global *g;
+	struct config cfg;
+	int dry_run, json, force;
+	sqlite3 *db;
+	int lock_fd;
+	struct log_row log;
+	struct timespec t0;
+	struct fetch_result fr;
+	struct state st;
+	struct plan plan;
+	long requests, connections;
+};
+
+/* Record the failure in the log row (outside any transaction). */
+static void log_failure(struct run *r, const char *message)
+{
+	char eb[ERRBUF_SIZE];
+	long ms = elapsed_ms(&r->t0);
+
+	if (r->dry_run || !r->db)
+		return;
+	db_rollback(r->db);
+	r->log.completed_at = r->g->now + ms / 1000;
+	r->log.duration_ms = ms;
+	xstrlcpy(r->log.status, "failed", sizeof(r->log.status));
+	xstrlcpy(r->log.message, message, sizeof(r->log.message));
+	r->log.has_message = 1;
+	if (store_log_end(r->db, &r->log, eb) != ERR_OK)
+		cli_error(r->g, "%s", eb);
+}
+
+static enum err fetch_all(struct run *r, struct run_ctx *rc, const char *from,
+			  const char *to, char *eb)
+{
+	static const char *const canceled[] = { "canceled" };
+	struct http_opts ho = {
+		.timeout = r->cfg.stays.timeout,
+		.ca_file = r->cfg.stays.ca_file,
+		.basic_user = r->cfg.stays.client_id,
+		.basic_pass = r->cfg.stays.client_secret,
+	};
+	struct stays_client sc = {
+		.base_url = r->cfg.stays.url,
+		.attempts = r->cfg.stays.retries,
+		.sleep_ms = sleep_ms,
+		.note = note,
+		.ctx = rc,
+	};
+	enum err e;
+
+	sc.http = http_new(&ho);
+	if (!sc.http)
+		return ERRF(eb, ERR_INTERNAL, "cannot initialise libcurl");
+	e = stays_fetch(&sc, from, to, (const char *const *)r->cfg.stays.types,
+			r->cfg.stays.ntypes, &r->fr, eb);
+	if (e == ERR_OK)
+		e = stays_fetch(&sc, from, to, canceled, 1, &r->fr, eb);
+	r->requests = http_requests(sc.http);
+	r->connections = http_connections(sc.http);
+	http_free(sc.http);
+	return e;
+}
+
+static void print_plan_text(struct run *r, FILE *f)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	for (size_t i = 0; i < r->plan.n; i++) {
+		strbuf_reset(&line);
+		report_action_line(&r->plan.a[i], &line);
+		fprintf(f, "%s\n", strbuf_str(&line));
+	}
+	strbuf_release(&line);
+}
+
+static int do_run(struct run *r)
+{
+	struct global *g = r->g;
+	struct run_ctx rc = { g, r->json ? stderr : stdout };
+	char eb[ERRBUF_SIZE], lockpath[4096], from[11], to[11];
+	struct plan_input in;
+	struct strbuf line = STRBUF_INIT;
+	int interrupted = 0, code;
+	enum err e;
+
+	if ((e = cli_load_config(g, &r->cfg, CONFIG_NEED_STAYS)) != ERR_OK)
+		return err_exitcode(e);
+
+	if (r->dry_run) {
+		if ((e = db_open(r->cfg.db_path, DB_READONLY, &r->db, eb)) != ERR_OK) {
+			cli_error(g, "%s", eb);
+			return err_exitcode(e);
+		}
+	} else {
+		cli_lock_path(r->cfg.db_path, ".lock", lockpath, sizeof(lockpath));
+		if ((e = lock_acquire(lockpath, &r->lock_fd, eb)) != ERR_OK) {
+			cli_error(g, "%s", eb);
+			return err_exitcode(e);
+		}
+		if (!(r->db = open_rw(g, &r->cfg, &e)))
+			return err_exitcode(e);
+		if (util_uuid(r->log.id) != 0) {
+			cli_error(g, "cannot read the system random source");
+			return EX_OSERR;
+		}
+		r->log.started_at = g->now;
+		if ((e = store_log_begin(r->db, r->log.id, g->now, &interrupted, eb)) != ERR_OK) {
+			cli_error(g, "%s", eb);
+			return err_exitcode(e);
+		}
+		if (interrupted && g->verbosity > 0)
+			fprintf(rc.vout, "marked %d interrupted run%s as failed\n", interrupted,
+				interrupted == 1 ? "" : "s");
+	}
+
+	if ((e = plan_local_date(r->cfg.pins.timezone, g->now, -r->cfg.stays.past_days,
+				 from)) != ERR_OK ||
+	    (e = plan_local_date(r->cfg.pins.timezone, g->now, r->cfg.stays.future_days,
+				 to)) != ERR_OK) {
+		cli_error(g, "cannot use time zone '%s'", r->cfg.pins.timezone);
+		log_failure(r, "cannot use the configured time zone");
+		return err_exitcode(e);
+	}
+
+	e = fetch_all(r, &rc, from, to, eb);
+	if (e != ERR_OK) {
+		cli_error(g, "%s", eb);
+		log_failure(r, eb);
+		return err_exitcode(e);
+	}
+	fetch_result_finish(&r->fr);
+	if (r->fr.nerrors)
+		cli_error_lines(g, strbuf_str(&r->fr.errors));
+
+	if (!r->dry_run && (e = db_begin(r->db, eb)) != ERR_OK) {
+		cli_error(g, "%s", eb);
+		log_failure(r, eb);
+		return err_exitcode(e);
+	}
+	if ((e = store_load(r->db, from, r->fr.items, r->fr.n, &r->st, eb)) != ERR_OK) {
+		cli_error(g, "%s", eb);
+		log_failure(r, eb);
+		return err_exitcode(e);
+	}
+
+	memset(&in, 0, sizeof(in));
+	in.cfg = &r->cfg;
+	in.fetched = r->fr.items;
+	in.nfetched = r->fr.n;
+	in.stored = r->st.stored;
+	in.nstored = r->st.nstored;
+	in.locks = r->st.locks;
+	in.nlocks = r->st.nlocks;
+	in.jobs = r->st.jobs;
+	in.njobs = r->st.njobs;
+	in.creds = r->st.creds;
+	in.ncreds = r->st.ncreds;
+	in.protect = (const char *const *)r->fr.bad_ids;
+	in.nprotect = r->fr.nbad;
+	in.skip_vanish = r->fr.bad_without_id;
+	in.errors = r->fr.nerrors;
+	memcpy(in.window_from, from, sizeof(in.window_from));
+	memcpy(in.window_to, to, sizeof(in.window_to));
+	in.force = r->force;
+
+	e = plan_build(&in, g->now, &r->plan);
+	r->log.stats = r->plan.stats;
+	if (e != ERR_OK) {
+		cli_error(g, "%s", r->plan.message);
+		log_failure(r, r->plan.message);
+		return err_exitcode(e);
+	}
+	if (r->fr.bad_without_id && g->verbosity >= 0)
+		cli_error(g, "a malformed reservation had no usable _id: vanished reservations were not removed this run");
+
+	if (r->dry_run) {
+		if (r->json) {
+			cli_print_json(report_plan_json(&r->plan));
+		} else {
+			report_stats_line(&r->plan.stats, &line);
+			printf("dry run: %s\n", strbuf_str(&line));
+			print_plan_text(r, stdout);
+		}
+		strbuf_release(&line);
+		return r->plan.stats.errors ? 1 : 0;
+	}
+
+	if ((e = store_apply(r->db, &r->plan, g->now, eb)) != ERR_OK) {
+		cli_error(g, "%s", eb);
+		log_failure(r, eb);
+		return err_exitcode(e);
+	}
+	r->log.duration_ms = elapsed_ms(&r->t0);
+	r->log.completed_at = g->now + r->log.duration_ms / 1000;
+	xstrlcpy(r->log.status, "success", sizeof(r->log.status));
+	if (r->plan.stats.errors) {
+		snprintf(r->log.message, sizeof(r->log.message),
+			 "%ld malformed reservation%s skipped", r->plan.stats.errors,
+			 r->plan.stats.errors == 1 ? "" : "s");
+		r->log.has_message = 1;
+	}
+	if ((e = store_log_end(r->db, &r->log, eb)) != ERR_OK ||
+	    (e = db_commit(r->db, eb)) != ERR_OK) {
+		cli_error(g, "%s", eb);
+		log_failure(r, eb);
+		return err_exitcode(e);
+	}
+
+	if (g->verbosity > 0) {
+		report_stats_line(&r->plan.stats, &line);
+		fprintf(rc.vout, "reconciled: %s (%ld request%s, %ld connection%s, %ld ms)\n",
+			strbuf_str(&line), r->requests, r->requests == 1 ? "" : "s",
+			r->connections, r->connections == 1 ? "" : "s", r->log.duration_ms);
+		print_plan_text(r, rc.vout);
+	}
+	if (r->json)
+		cli_print_json(report_log_json(&r->log));
+	strbuf_release(&line);
+	code = r->plan.stats.errors ? 1 : 0;
+	return code;
+}
+
+static int cmd_run(struct global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		GLOBAL_LONGOPTS,
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct run r;
+	int c, code;
+
+	memset(&r, 0, sizeof(r));
+	r.g = g;
+	r.lock_fd = -1;
+	clock_gettime(CLOCK_MONOTONIC, &r.t0);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
+		if (cli_global_opt(g, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_DRY_RUN: r.dry_run = 1; break;
+		case OPT_JSON: r.json = 1; break;
+		case OPT_FORCE: r.force = 1; break;
+		default: return cli_usage_error(g, "bad option for run");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(g, "unexpected argument '%s'", argv[optind]);
+
+	code = do_run(&r);
+	plan_release(&r.plan);
+	state_release(&r.st);
+	fetch_result_release(&r.fr);
+	db_close(r.db);
+	lock_release(r.lock_fd);
+	config_release(&r.cfg);
+	return code;
+}
+
+/* ---- init ------------------------------------------------------------- */
+
+static int cmd_init(struct global *g, int argc, char **argv)
+{
+	static const struct option opts[] = { GLOBAL_LONGOPTS, { NULL, 0, NULL, 0 } };
+	struct config cfg;
+	sqlite3 *db;
+	enum err e;
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, GLOBAL_SHORTOPTS, opts, NULL)) != -1)
+		if (!cli_global_opt(g, c, optarg))
+			return cli_usage_error(g, "bad option for init");
+	if (optind < argc)
+		return cli_usage_error(g, "unexpected argument '%s'", argv[optind]);
+	if ((e = cli_load_config(g, &cfg, 0)) != ERR_OK) {
+		config_release(&cfg);
+		return err_exitcode(e);
+	}
+	db = open_rw(g, &cfg, &e);
+	if (db && g->verbosity > 0)
+		printf("database '%s' is ready (schema version %d)\n", cfg.db_path,
+		       db_version(db));
+	db_close(db);
+	config_release(&cfg);
+	return err_exitcode(e);
+}
+
+/* ---- locks ------------------------------------------------------------ */
+
+static int valid_id_arg(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > ID_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+static int locks_list(struct global *g, sqlite3 *db, int json)
+{
+	struct lock_map *locks = NULL;
+	size_t n = 0;
+	char eb[ERRBUF_SIZE];
+	enum err e = store_lock_list(db, &locks, &n, eb);
+
+	if (e != ERR_OK) {
+		cli_error(g, "%s", eb);
+		return err_exitcode(e);
+	}
+	if (json) {
+		cJSON *arr = cJSON_CreateArray();
+
+		for (size_t i = 0; i < n; i++) {
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "listingId", locks[i].listing);
+			cJSON_AddStringToObject(o, "deviceId", locks[i].device);
+			report_add_str(o, "name", locks[i].name);
+			if (locks[i].pin_length)
+				cJSON_AddNumberToObject(o, "pinLength", locks[i].pin_length);
+			else
+				cJSON_AddNullToObject(o, "pinLength");
+			report_add_str(o, "timezone", locks[i].tz);
+			cJSON_AddItemToArray(arr, o);
+		}
+		cli_print_json(arr);
+	} else {
+		if (n)
+			printf("%-26s %-24s %-6s %-20s %s\n", "LISTING", "DEVICE", "DIGITS",
+			       "TIMEZONE", "NAME");
+		for (size_t i = 0; i < n; i++) {
+			char len[8];
+
+			snprintf(len, sizeof(len), "%d", locks[i].pin_length);
+			printf("%-26s %-24s %-6s %-20s %s\n", locks[i].listing, locks[i].device,
+			       locks[i].pin_length ? len : "-",
+			       locks[i].tz[0] ? locks[i].tz : "-",
+			       locks[i].name[0] ? locks[i].name : "-");
+		}
+	}
+	free(locks);
+	return 0;
+}
+
+static int cmd_locks(struct global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		GLOBAL_LONGOPTS,
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "name", required_argument, NULL, OPT_NAME },
+		{ "pin-length", required_argument, NULL, OPT_PIN_LENGTH },
+		{ "timezone", required_argument, NULL, OPT_TIMEZONE },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *verb, *name = NULL, *tz = NULL;
+	int json = 0, pin_length = 0, c, code = 0;
+	struct config cfg;
+	struct lock_map l;
+	char eb[ERRBUF_SIZE];
+	sqlite3 *db = NULL;
+	enum err e;
+
+	if (argc < 2)
+		return cli_usage_error(g, "locks needs one of: add, rm, list");
+	verb = argv[1];
+	argc--;
+	argv++;
+	optind = 0;	/* full getopt reset: options may follow the ids */
+	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
+		if (cli_global_opt(g, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_JSON: json = 1; break;
+		case OPT_NAME: name = optarg; break;
+		case OPT_TIMEZONE: tz = optarg; break;
+		case OPT_PIN_LENGTH: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || end == optarg || v < 4 || v > 12)
+				return cli_usage_error(g, "--pin-length must be a number from 4 to 12");
+			pin_length = (int)v;
+			break;
+		}
+		default:
+			return cli_usage_error(g, "bad option for locks %s", verb);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (strcmp(verb, "list") == 0) {
+		if (argc || name || tz || pin_length)
+			return cli_usage_error(g, "locks list takes only --json");
+	} else if (strcmp(verb, "add") == 0 || strcmp(verb, "rm") == 0) {
+		if (argc != 2)
+			return cli_usage_error(g, "locks %s needs LISTING_ID DEVICE_ID", verb);
+		if (!valid_id_arg(argv[0]) || !valid_id_arg(argv[1]))
+			return cli_usage_error(g, "ids may contain only letters, digits, '_', '-' and '.' (at most %d)",
+					       ID_MAX);
+		if (strcmp(verb, "rm") == 0 && (name || tz || pin_length || json))
+			return cli_usage_error(g, "locks rm takes no options");
+		if (strcmp(verb, "add") == 0 && json)
+			return cli_usage_error(g, "locks add does not take --json");
+		if (name && strlen(name) > 64)
+			return cli_usage_error(g, "--name is longer than 64 characters");
+		if (tz && !tz_valid(tz))
+			return cli_usage_error(g, "unknown time zone '%s'", tz);
+	} else {
+		return cli_usage_error(g, "unknown locks command '%s'", verb);
+	}
+
+	if ((e = cli_load_config(g, &cfg, 0)) != ERR_OK) {
+		config_release(&cfg);
+		return err_exitcode(e);
+	}
+	if (!(db = open_rw(g, &cfg, &e))) {
+		code = err_exitcode(e);
+		goto out;
+	}
+	if (strcmp(verb, "list") == 0) {
+		code = locks_list(g, db, json);
+	} else if (strcmp(verb, "add") == 0) {
+		memset(&l, 0, sizeof(l));
+		xstrlcpy(l.listing, argv[0], sizeof(l.listing));
+		xstrlcpy(l.device, argv[1], sizeof(l.device));
+		xstrlcpy(l.name, name ? name : "", sizeof(l.name));
+		xstrlcpy(l.tz, tz ? tz : "", sizeof(l.tz));
+		l.pin_length = pin_length;
+		if ((e = store_lock_add(db, &l, g->now, eb)) != ERR_OK) {
+			cli_error(g, "%s", eb);
+			code = err_exitcode(e);
+		} else if (g->verbosity > 0) {
+			printf("lock %s mapped to listing %s\n", l.device, l.listing);
+		}
+	} else {
+		if ((e = store_lock_rm(db, argv[0], argv[1], eb)) != ERR_OK) {
+			cli_error(g, "%s", eb);
+			code = err_exitcode(e);
+		} else if (g->verbosity > 0) {
+			printf("lock %s unmapped from listing %s; its jobs are canceled and its PINs revoked at the next run\n",
+			       argv[1], argv[0]);
+		}
+	}
+out:
+	db_close(db);
+	config_release(&cfg);
+	return code;
+}
+
+/* ---- jobs ------------------------------------------------------------- */
+
+static int cmd_jobs(struct global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		GLOBAL_LONGOPTS,
+		{ "all", no_argument, NULL, OPT_ALL },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct job_row *rows = NULL;
+	size_t n = 0;
+	struct config cfg;
+	char eb[ERRBUF_SIZE];
+	sqlite3 *db = NULL;
+	int all = 0, json = 0, c, code = 0;
+	enum err e;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
+		if (cli_global_opt(g, c, optarg))
+			continue;
+		switch (c) {
+		case OPT_ALL: all = 1; break;
+		case OPT_JSON: json = 1; break;
+		default: return cli_usage_error(g, "bad option for jobs");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(g, "unexpected argument '%s'", argv[optind]);
+	if ((e = cli_load_config(g, &cfg, 0)) != ERR_OK) {
+		config_release(&cfg);
+		return err_exitcode(e);
+	}
+	if ((e = db_open(cfg.db_path, DB_READONLY, &db, eb)) != ERR_OK) {
+		cli_error(g, "%s", eb);
+		code = err_exitcode(e);
+		goto out;
+	}
+	if (db && db_version(db) > 0 && (e = store_jobs(db, all, &rows, &n, eb)) != ERR_OK) {
+		cli_error(g, "%s", eb);
+		code = err_exitcode(e);
+		goto out;
+	}
+	if (json) {
+		cJSON *arr = cJSON_CreateArray();
+
+		for (size_t i = 0; i < n; i++) {
+			const struct job_row *r = &rows[i];
+			cJSON *o = cJSON_CreateObject();
+
+			cJSON_AddStringToObject(o, "id", r->j.id);
+			cJSON_AddStringToObject(o, "action", r->j.action);
+			cJSON_AddStringToObject(o, "reservationId", r->j.resv);
+			report_add_str(o, "reservationCode", r->code);
+			report_add_str(o, "listingId", r->listing);
+			cJSON_AddStringToObject(o, "deviceId", r->j.device);
+			report_add_time(o, "dueAt", r->j.due, 0);
+			cJSON_AddStringToObject(o, "status", r->j.status);
+			cJSON_AddNumberToObject(o, "attempts", (double)r->attempts);
+			report_add_time(o, "nextAttemptAt", r->next_attempt_at, 1);
+			if (r->has_last_error)
+				cJSON_AddStringToObject(o, "lastError", r->last_error);
+			else
+				cJSON_AddNullToObject(o, "lastError");
+			cJSON_AddItemToArray(arr, o);
+		}
+		cli_print_json(arr);
+	} else {
+		if (n)
+			printf("%-20s  %-8s  %-8s  %-8s  %-24s  %3s  %s\n", "DUE", "ACTION",
+			       "STATUS", "CODE", "LOCK", "TRY", "LAST ERROR");
+		for (size_t i = 0; i < n; i++) {
+			const struct job_row *r = &rows[i];
+			char due[UTC_ISO_LEN + 1];
+
+			util_fmt_utc(r->j.due, due, sizeof(due));
+			printf("%-20s  %-8s  %-8s  %-8s  %-24s  %3ld  %s\n", due, r->j.action,
+			       r->j.status, r->code[0] ? r->code : "?", r->j.device,
+			       r->attempts, r->has_last_error ? r->last_error : "-");
+		}
+	}
+out:
+	free(rows);
+	db_close(db);
+	config_release(&cfg);
+	return code;
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+static const struct cmd {
+	const char *name;
+	int (*fn)(struct global *g, int argc, char **argv);
+} commands[] = {
+	{ "run", cmd_run },
+	{ "status", cmd_status },
+	{ "init", cmd_init },
+	{ "locks", cmd_locks },
+	{ "jobs", cmd_jobs },
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		GLOBAL_LONGOPTS,
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct global g = { .prog = "stays-reconcile", .usage = usage };
+	int c, code, run_opts = 0;
+	char **sub_argv;
+	int sub_argc;
+	const struct cmd *cmd = &commands[0];
+
+	umask(077);
+	g.now = time(NULL);
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
+		if (cli_global_opt(&g, c, optarg))
+			continue;
+		if (c == OPT_DRY_RUN || c == OPT_JSON || c == OPT_FORCE) {
+			/* `stays-reconcile --dry-run`: run is the default command. */
+			run_opts = 1;
+			optind--;
+			break;
+		}
+		return cli_usage_error(&g, "unknown option");
+	}
+	if (run_opts || optind >= argc) {
+		/* Hand the rest to run, as if "run" had been written. */
+		sub_argc = argc - optind + 1;
+		sub_argv = argv + optind - 1;
+	} else {
+		size_t i;
+
+		for (i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+			if (strcmp(argv[optind], commands[i].name) == 0)
+				break;
+		if (i == sizeof(commands) / sizeof(*commands))
+			return cli_usage_error(&g, "unknown command '%s'", argv[optind]);
+		cmd = &commands[i];
+		sub_argc = argc - optind;
+		sub_argv = argv + optind;
+	}
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	code = cmd->fn(&g, sub_argc, sub_argv);
+	curl_global_cleanup();
+	return cli_finish(&g, code);
+}

@@ -1,0 +1,115 @@
+-- schema.sql - the whole state of stays-reconcile and pin-runner.
+--
+-- Applied by the programs (lib/db.c), never by hand: a new database gets
+-- this file and PRAGMA user_version = 1; older versions are migrated step
+-- by step in lib/db.c.  All times are Unix seconds (UTC) unless the column
+-- name ends in _ms.  The file holds PINs: the programs create it mode 0600.
+
+-- Reservations as last fetched from Stays (R3).  status: active (a PIN
+-- type), canceled (in the canceled query or its type left the PIN types),
+-- removed (vanished from Stays, R6).
+CREATE TABLE reservations (
+	id            TEXT PRIMARY KEY,          -- Stays _id
+	code          TEXT NOT NULL,             -- Stays short id ("RV02J")
+	listing_id    TEXT NOT NULL,             -- Stays _idlisting
+	checkin_date  TEXT NOT NULL,             -- YYYY-MM-DD, listing-local
+	checkin_time  TEXT,                      -- HH:MM or NULL (config default)
+	checkout_date TEXT NOT NULL,
+	checkout_time TEXT,
+	type          TEXT NOT NULL,             -- Stays type
+	guests        INTEGER NOT NULL DEFAULT 0,
+	status        TEXT NOT NULL DEFAULT 'active'
+	              CHECK (status IN ('active', 'canceled', 'removed')),
+	created_at    INTEGER NOT NULL,
+	updated_at    INTEGER NOT NULL
+);
+CREATE INDEX reservations_listing ON reservations (listing_id);
+CREATE INDEX reservations_checkout ON reservations (checkout_date);
+
+-- The listing -> lock mapping.  A lock belongs to one listing.
+CREATE TABLE locks (
+	device_id   TEXT PRIMARY KEY,            -- Tuya device id
+	listing_id  TEXT NOT NULL,               -- Stays _idlisting
+	name        TEXT,
+	pin_length  INTEGER CHECK (pin_length IS NULL OR pin_length BETWEEN 4 AND 12),
+	timezone    TEXT,                        -- NULL: [pins] timezone
+	created_at  INTEGER NOT NULL
+);
+CREATE INDEX locks_listing ON locks (listing_id);
+
+-- The at-style schedule.  Ids are deterministic
+-- ("generate:<reservation>:<device>") so re-planning is idempotent.
+-- valid_from/valid_until: the window the PIN must have on the lock
+-- (generate and update jobs).
+CREATE TABLE pin_jobs (
+	id              TEXT PRIMARY KEY,
+	action          TEXT NOT NULL CHECK (action IN ('generate', 'revoke', 'update')),
+	reservation_id  TEXT NOT NULL,
+	device_id       TEXT NOT NULL,
+	due_at          INTEGER NOT NULL,
+	valid_from      INTEGER,
+	valid_until     INTEGER,
+	status          TEXT NOT NULL DEFAULT 'pending'
+	                CHECK (status IN ('pending', 'running', 'done', 'failed', 'canceled')),
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	next_attempt_at INTEGER,
+	last_error      TEXT,
+	created_at      INTEGER NOT NULL,
+	updated_at      INTEGER NOT NULL
+);
+CREATE INDEX pin_jobs_due ON pin_jobs (status, due_at);
+CREATE INDEX pin_jobs_reservation ON pin_jobs (reservation_id, device_id);
+
+-- What is (or may be) on each lock.  state: creating (intent recorded
+-- before the create call, P3), active, revoked.  At most one row per
+-- (reservation, device) that is not revoked.
+CREATE TABLE credentials (
+	id              INTEGER PRIMARY KEY,
+	reservation_id  TEXT NOT NULL,
+	device_id       TEXT NOT NULL,
+	password_id     INTEGER,                 -- Tuya temp password id
+	name            TEXT NOT NULL,           -- name on the lock (reservation code)
+	pin             TEXT NOT NULL,
+	valid_from      INTEGER NOT NULL,
+	valid_until     INTEGER NOT NULL,
+	state           TEXT NOT NULL DEFAULT 'creating'
+	                CHECK (state IN ('creating', 'active', 'revoked')),
+	created_at      INTEGER NOT NULL,
+	revoked_at      INTEGER
+);
+CREATE UNIQUE INDEX credentials_live ON credentials (reservation_id, device_id)
+	WHERE state != 'revoked';
+CREATE INDEX credentials_device ON credentials (device_id, state);
+
+-- One row per run of stays-reconcile (R9).
+CREATE TABLE reconciliation_logs (
+	id           TEXT PRIMARY KEY,           -- UUID
+	started_at   INTEGER NOT NULL,
+	completed_at INTEGER,
+	duration_ms  INTEGER,
+	status       TEXT NOT NULL CHECK (status IN ('pending', 'success', 'failed')),
+	fetched      INTEGER NOT NULL DEFAULT 0,
+	created      INTEGER NOT NULL DEFAULT 0,
+	updated      INTEGER NOT NULL DEFAULT 0,
+	unchanged    INTEGER NOT NULL DEFAULT 0,
+	canceled     INTEGER NOT NULL DEFAULT 0,
+	removed      INTEGER NOT NULL DEFAULT 0,
+	orphaned     INTEGER NOT NULL DEFAULT 0,
+	errors       INTEGER NOT NULL DEFAULT 0,
+	message      TEXT,
+	created_at   INTEGER NOT NULL
+);
+CREATE INDEX reconciliation_logs_started ON reconciliation_logs (started_at);
+CREATE INDEX reconciliation_logs_status ON reconciliation_logs (status);
+CREATE INDEX reconciliation_logs_created ON reconciliation_logs (created_at);
+CREATE INDEX reconciliation_logs_pending ON reconciliation_logs (started_at)
+	WHERE status = 'pending';
+
+-- The Tuya access token cache (P6): one row.
+CREATE TABLE tuya_token (
+	id            INTEGER PRIMARY KEY CHECK (id = 1),
+	access_token  TEXT NOT NULL,
+	refresh_token TEXT,
+	expires_at    INTEGER NOT NULL,          -- Unix seconds
+	updated_at    INTEGER NOT NULL
+);

@@ -1,0 +1,179 @@
+/*
+ * status.c - cmd_status(): the last reconciliation, for people (text) and
+ * for scripts and monitoring (--json, SPEC §6).
+ *
+ * Reads the database read-only and never takes the run lock, so it can be
+ * called at any time.  Exit: 0 when the last run succeeded and is not stale
+ * (finished within two intervals of the [schedule] cron expression), 1 when
+ * it failed or is stale, 3 when there has never been a run.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cron.h"
+#include "db.h"
+#include "lock.h"
+#include "report.h"
+#include "store.h"
+#include "banned.h"
+
+#define EXIT_NEVER 3
+
+struct status {
+	int found;
+	struct log_row last;
+	const char *current;    /* running|success|failed|never */
+	time_t next_run;        /* (time_t)-1 if the expression never fires */
+	int stale;
+	long pending, failed;
+	time_t next_due;
+};
+
+/*
+ * Stale: no run has finished within two schedule intervals, i.e. the cron
+ * expression has fired twice since the last run finished.  A run in
+ * progress is never stale.
+ */
+static int is_stale(const struct config *cfg, const struct log_row *row, time_t now)
+{
+	time_t n1 = cron_next(&cfg->cron_expr, row->completed_at);
+	time_t n2 = n1 == (time_t)-1 ? n1 : cron_next(&cfg->cron_expr, n1);
+
+	return n2 != (time_t)-1 && now > n2;
+}
+
+static void print_text(const struct config *cfg, const struct status *s)
+{
+	char t1[UTC_ISO_LEN + 1], t2[UTC_ISO_LEN + 1];
+	struct strbuf line = STRBUF_INIT;
+
+	if (!s->found) {
+		printf("last run:  never\n");
+	} else {
+		util_fmt_utc(s->last.started_at, t1, sizeof(t1));
+		printf("last run:  %s, started %s", s->last.status, t1);
+		if (strcmp(s->last.status, "pending") != 0) {
+			util_fmt_utc(s->last.completed_at, t2, sizeof(t2));
+			printf(", completed %s (%ld ms)", t2, s->last.duration_ms);
+		}
+		printf("\n");
+		report_stats_line(&s->last.stats, &line);
+		printf("stats:     %s\n", strbuf_str(&line));
+		if (s->last.has_message)
+			printf("message:   %s\n", s->last.message);
+	}
+	printf("status:    %s%s\n", s->current,
+	       s->stale ? " (stale: no run finished within two schedule intervals)" : "");
+	if (s->next_run != (time_t)-1) {
+		util_fmt_utc(s->next_run, t1, sizeof(t1));
+		printf("schedule:  %s, next run %s\n", cfg->cron, t1);
+	} else {
+		printf("schedule:  %s, never fires\n", cfg->cron);
+	}
+	printf("pin jobs:  %ld pending, %ld failed", s->pending, s->failed);
+	if (s->next_due) {
+		util_fmt_utc(s->next_due, t1, sizeof(t1));
+		printf(", next due %s", t1);
+	}
+	printf("\n");
+	strbuf_release(&line);
+}
+
+static void print_json(const struct config *cfg, const struct status *s)
+{
+	cJSON *doc = cJSON_CreateObject();
+	cJSON *jobs;
+
+	if (s->found)
+		cJSON_AddItemToObject(doc, "lastRun", report_log_json(&s->last));
+	else
+		cJSON_AddNullToObject(doc, "lastRun");
+	if (s->next_run != (time_t)-1)
+		report_add_time(doc, "nextRun", s->next_run, 0);
+	else
+		cJSON_AddNullToObject(doc, "nextRun");
+	cJSON_AddStringToObject(doc, "currentStatus", s->current);
+	cJSON_AddStringToObject(doc, "schedule", cfg->cron);
+	jobs = cJSON_AddObjectToObject(doc, "pinJobs");
+	cJSON_AddNumberToObject(jobs, "pending", (double)s->pending);
+	cJSON_AddNumberToObject(jobs, "failed", (double)s->failed);
+	report_add_time(jobs, "nextDue", s->next_due, 1);
+	cli_print_json(doc);
+}
+
+int cmd_status(struct global *g, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		GLOBAL_LONGOPTS,
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct status s;
+	struct config cfg;
+	char eb[ERRBUF_SIZE], lockpath[4096];
+	sqlite3 *db = NULL;
+	int json = 0, c, code;
+	enum err e;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
+		if (cli_global_opt(g, c, optarg))
+			continue;
+		if (c == OPT_JSON)
+			json = 1;
+		else
+			return cli_usage_error(g, "bad option for status");
+	}
+	if (optind < argc)
+		return cli_usage_error(g, "unexpected argument '%s'", argv[optind]);
+	if ((e = cli_load_config(g, &cfg, 0)) != ERR_OK) {
+		config_release(&cfg);
+		return err_exitcode(e);
+	}
+
+	memset(&s, 0, sizeof(s));
+	if ((e = db_open(cfg.db_path, DB_READONLY, &db, eb)) != ERR_OK)
+		goto fail;
+	if (db && db_version(db) > 0) {
+		if ((e = store_last_log(db, &s.last, &s.found, eb)) != ERR_OK ||
+		    (e = store_job_counts(db, &s.pending, &s.failed, &s.next_due, eb)) != ERR_OK)
+			goto fail;
+	}
+	s.next_run = cron_next(&cfg.cron_expr, g->now);
+	if (!s.found) {
+		s.current = "never";
+		code = EXIT_NEVER;
+	} else if (strcmp(s.last.status, "pending") == 0) {
+		cli_lock_path(cfg.db_path, ".lock", lockpath, sizeof(lockpath));
+		if (lock_held(lockpath)) {
+			s.current = "running";
+			code = 0;
+		} else {
+			/* Killed mid-run; the next run will record it as such. */
+			xstrlcpy(s.last.status, "failed", sizeof(s.last.status));
+			xstrlcpy(s.last.message, "interrupted", sizeof(s.last.message));
+			s.last.has_message = 1;
+			s.last.completed_at = s.last.started_at;
+			s.last.duration_ms = 0;
+			s.current = "failed";
+			code = 1;
+		}
+	} else {
+		s.current = s.last.status;
+		s.stale = is_stale(&cfg, &s.last, g->now);
+		code = strcmp(s.last.status, "success") == 0 && !s.stale ? 0 : 1;
+	}
+	if (json)
+		print_json(&cfg, &s);
+	else if (g->verbosity >= 0)
+		print_text(&cfg, &s);
+	db_close(db);
+	config_release(&cfg);
+	return code;
+fail:
+	cli_error(g, "%s", eb);
+	db_close(db);
+	config_release(&cfg);
+	return err_exitcode(e);
+}
