@@ -1,0 +1,698 @@
+/*
+ * test_plan.c - the reconciliation rules R3-R7 as table-driven cases
+ * against plan_build(), a pure function: stored state + fetched
+ * reservations + lock mapping + config + now -> actions and stats.
+ *
+ * Times: the default zone America/Sao_Paulo is UTC-3 all year, so a
+ * check-in on 2026-12-10 at 15:00 is 18:00Z, the generate job (2h before)
+ * is due 16:00Z, check-out 2026-12-12 11:00 is 14:00Z and the revoke job
+ * (24h after) is due 2026-12-13 14:00Z.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "plan.h"
+
+static struct config cfg;
+
+static int setup(void **state)
+{
+	char path[] = "/tmp/test_plan.XXXXXX";
+	struct strbuf errs = STRBUF_INIT;
+	int fd = mkstemp(path);
+	enum err e;
+
+	(void)state;
+	if (fd < 0)
+		return -1;
+	close(fd);
+	e = config_load(&cfg, path, &errs);
+	unlink(path);
+	strbuf_release(&errs);
+	return e == ERR_OK ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	config_release(&cfg);
+	return 0;
+}
+
+static time_t T(const char *iso)
+{
+	time_t t;
+
+	if (util_parse_time(iso, &t) != 0)
+		fail_msg("bad time %s", iso);
+	return t;
+}
+
+static struct resv R(const char *id, const char *listing, const char *in,
+		     const char *out, const char *type, const char *status)
+{
+	struct resv r;
+
+	memset(&r, 0, sizeof(r));
+	xstrlcpy(r.id, id, sizeof(r.id));
+	snprintf(r.code, sizeof(r.code), "C%s", id);
+	xstrlcpy(r.listing, listing, sizeof(r.listing));
+	xstrlcpy(r.in_date, in, sizeof(r.in_date));
+	xstrlcpy(r.out_date, out, sizeof(r.out_date));
+	xstrlcpy(r.type, type, sizeof(r.type));
+	xstrlcpy(r.status, status, sizeof(r.status));
+	r.guests = 2;
+	return r;
+}
+
+static struct lock_map L(const char *listing, const char *device)
+{
+	struct lock_map l;
+
+	memset(&l, 0, sizeof(l));
+	xstrlcpy(l.listing, listing, sizeof(l.listing));
+	xstrlcpy(l.device, device, sizeof(l.device));
+	return l;
+}
+
+static struct job J(const char *action, const char *resv, const char *device,
+		    const char *due, const char *vf, const char *vu, const char *status)
+{
+	struct job j;
+
+	memset(&j, 0, sizeof(j));
+	snprintf(j.id, sizeof(j.id), "%s:%s:%s", action, resv, device);
+	xstrlcpy(j.action, action, sizeof(j.action));
+	xstrlcpy(j.resv, resv, sizeof(j.resv));
+	xstrlcpy(j.device, device, sizeof(j.device));
+	j.due = T(due);
+	j.valid_from = vf ? T(vf) : 0;
+	j.valid_until = vu ? T(vu) : 0;
+	xstrlcpy(j.status, status, sizeof(j.status));
+	return j;
+}
+
+static struct cred C(const char *resv, const char *device, const char *vf, const char *vu)
+{
+	struct cred c;
+
+	memset(&c, 0, sizeof(c));
+	xstrlcpy(c.resv, resv, sizeof(c.resv));
+	xstrlcpy(c.device, device, sizeof(c.device));
+	c.valid_from = T(vf);
+	c.valid_until = T(vu);
+	xstrlcpy(c.state, "active", sizeof(c.state));
+	return c;
+}
+
+#define MAXN 16
+
+struct tcase {
+	const char *name;
+	const char *now;
+	struct resv fetched[MAXN]; size_t nf;
+	struct resv stored[MAXN]; size_t ns;
+	struct lock_map locks[MAXN]; size_t nl;
+	struct job jobs[MAXN]; size_t nj;
+	struct cred creds[MAXN]; size_t nc;
+	int force;
+	enum err want_err;
+	const char *want;       /* one action per line, see fmt_action */
+	struct plan_stats want_stats;
+};
+
+/* "schedule generate:1:D1 due=... vf=... vu=... pending" or "create 1 active" */
+static void fmt_plan(const struct plan *p, struct strbuf *out)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct action *a = &p->a[i];
+		char d[UTC_ISO_LEN + 1];
+
+		strbuf_adds(out, plan_kind_name(a->kind));
+		if (a->kind >= ACT_SCHEDULE) {
+			util_fmt_utc(a->job.due, d, sizeof(d));
+			strbuf_addf(out, " %s due=%s", a->job.id, d);
+			if (a->job.valid_from) {
+				util_fmt_utc(a->job.valid_from, d, sizeof(d));
+				strbuf_addf(out, " vf=%s", d);
+				util_fmt_utc(a->job.valid_until, d, sizeof(d));
+				strbuf_addf(out, " vu=%s", d);
+			}
+			strbuf_addf(out, " %s", a->job.status);
+		} else {
+			strbuf_addf(out, " %s %s", a->r->id, a->status);
+		}
+		strbuf_adds(out, "\n");
+	}
+}
+
+static void sort_resv(struct resv *r, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(r[j - 1].id, r[j].id) > 0; j--) {
+			struct resv t = r[j];
+
+			r[j] = r[j - 1];
+			r[j - 1] = t;
+		}
+}
+
+static void sort_jobs(struct job *r, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(r[j - 1].id, r[j].id) > 0; j--) {
+			struct job t = r[j];
+
+			r[j] = r[j - 1];
+			r[j - 1] = t;
+		}
+}
+
+static enum err run_plan(struct tcase *tc, struct plan *p)
+{
+	struct plan_input in;
+
+	sort_resv(tc->fetched, tc->nf);
+	sort_resv(tc->stored, tc->ns);
+	sort_jobs(tc->jobs, tc->nj);
+	memset(&in, 0, sizeof(in));
+	in.cfg = &cfg;
+	in.fetched = tc->fetched;
+	in.nfetched = tc->nf;
+	in.stored = tc->stored;
+	in.nstored = tc->ns;
+	in.locks = tc->locks;
+	in.nlocks = tc->nl;
+	in.jobs = tc->jobs;
+	in.njobs = tc->nj;
+	in.creds = tc->creds;
+	in.ncreds = tc->nc;
+	in.force = tc->force;
+	plan_local_date(cfg.pins.timezone, T(tc->now), -cfg.stays.past_days, in.window_from);
+	plan_local_date(cfg.pins.timezone, T(tc->now), cfg.stays.future_days, in.window_to);
+	return plan_build(&in, T(tc->now), p);
+}
+
+static void check_case(struct tcase *tc)
+{
+	struct plan p;
+	struct strbuf got = STRBUF_INIT;
+	enum err e = run_plan(tc, &p);
+
+	fmt_plan(&p, &got);
+	if (e != tc->want_err || strcmp(strbuf_str(&got), tc->want) != 0)
+		fail_msg("case '%s': err %d (want %d)\n--- got:\n%s--- want:\n%s", tc->name,
+			 e, tc->want_err, strbuf_str(&got), tc->want);
+	if (memcmp(&p.stats, &tc->want_stats, sizeof(p.stats)) != 0)
+		fail_msg("case '%s': stats fetched %ld created %ld updated %ld unchanged %ld canceled %ld removed %ld orphaned %ld",
+			 tc->name, p.stats.fetched, p.stats.created, p.stats.updated,
+			 p.stats.unchanged, p.stats.canceled, p.stats.removed, p.stats.orphaned);
+	plan_release(&p);
+	strbuf_release(&got);
+}
+
+#define NOW "2026-12-01T12:00:00Z"
+#define IN "2026-12-10"
+#define OUT "2026-12-12"
+#define GDUE "2026-12-10T16:00:00Z"
+#define VF "2026-12-10T18:00:00Z"
+#define VU "2026-12-12T14:00:00Z"
+#define RDUE "2026-12-13T14:00:00Z"
+
+static void test_new(void **state)
+{
+	struct tcase tc = {
+		.name = "new reservation", .now = NOW,
+		.fetched = { R("1", "L1", IN, OUT, "booked", "") }, .nf = 1,
+		.locks = { L("L1", "D1"), L("L1", "D2"), L("L9", "D9") }, .nl = 3,
+		.want = "create 1 active\n"
+			"schedule generate:1:D1 due=" GDUE " vf=" VF " vu=" VU " pending\n"
+			"schedule revoke:1:D1 due=" RDUE " pending\n"
+			"schedule generate:1:D2 due=" GDUE " vf=" VF " vu=" VU " pending\n"
+			"schedule revoke:1:D2 due=" RDUE " pending\n",
+		.want_stats = { .fetched = 1, .created = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+static void test_unchanged(void **state)
+{
+	struct tcase tc = {
+		.name = "unchanged", .now = NOW,
+		.fetched = { R("1", "L1", IN, OUT, "booked", "") }, .nf = 1,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "pending"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.want = "",
+		.want_stats = { .fetched = 1, .unchanged = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+static void test_changed_guests(void **state)
+{
+	struct tcase tc = {
+		.name = "guest count changed", .now = NOW,
+		.fetched = { R("1", "L1", IN, OUT, "booked", "") }, .nf = 1,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "pending"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.want = "update 1 active\n",
+		.want_stats = { .fetched = 1, .updated = 1 },
+	};
+
+	(void)state;
+	tc.fetched[0].guests = 5;
+	check_case(&tc);
+}
+
+static void test_date_moved_pending(void **state)
+{
+	struct tcase tc = {
+		.name = "date moved, PIN not yet created", .now = NOW,
+		.fetched = { R("1", "L1", "2026-12-11", "2026-12-14", "booked", "") }, .nf = 1,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "pending"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.want = "update 1 active\n"
+			"reschedule generate:1:D1 due=2026-12-11T16:00:00Z vf=2026-12-11T18:00:00Z vu=2026-12-14T14:00:00Z pending\n"
+			"reschedule revoke:1:D1 due=2026-12-15T14:00:00Z pending\n",
+		.want_stats = { .fetched = 1, .updated = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+static void test_date_moved_pin_on_lock(void **state)
+{
+	struct tcase tc = {
+		.name = "date moved, PIN on the lock", .now = "2026-12-10T20:00:00Z",
+		.fetched = { R("1", "L1", IN, "2026-12-13", "booked", "") }, .nf = 1,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "done"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.creds = { C("1", "D1", VF, VU) }, .nc = 1,
+		.want = "update 1 active\n"
+			"schedule update:1:D1 due=2026-12-10T20:00:00Z vf=" VF " vu=2026-12-13T14:00:00Z pending\n"
+			"reschedule revoke:1:D1 due=2026-12-14T14:00:00Z pending\n",
+		.want_stats = { .fetched = 1, .updated = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+static void test_canceled_no_pin(void **state)
+{
+	struct tcase tc = {
+		.name = "canceled before the PIN", .now = NOW,
+		.fetched = { R("1", "L1", IN, OUT, "canceled", "") }, .nf = 1,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "pending"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.want = "cancel 1 canceled\n"
+			"unschedule generate:1:D1 due=" GDUE " vf=" VF " vu=" VU " canceled\n"
+			"unschedule revoke:1:D1 due=" RDUE " canceled\n",
+		.want_stats = { .fetched = 1, .updated = 1, .canceled = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+static void test_canceled_with_pin(void **state)
+{
+	struct tcase tc = {
+		.name = "canceled with a PIN on the lock", .now = "2026-12-10T17:00:00Z",
+		.fetched = { R("1", "L1", IN, OUT, "canceled", "") }, .nf = 1,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "done"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.creds = { C("1", "D1", VF, VU) }, .nc = 1,
+		.want = "cancel 1 canceled\n"
+			"reschedule revoke:1:D1 due=2026-12-10T17:00:00Z pending\n",
+		.want_stats = { .fetched = 1, .updated = 1, .canceled = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+static void test_type_left_pin_types(void **state)
+{
+	struct tcase tc = {
+		.name = "type became blocked", .now = NOW,
+		.fetched = { R("1", "L1", IN, OUT, "blocked", "") }, .nf = 1,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "pending") }, .nj = 1,
+		.want = "cancel 1 canceled\n"
+			"unschedule generate:1:D1 due=" GDUE " vf=" VF " vu=" VU " canceled\n",
+		.want_stats = { .fetched = 1, .updated = 1, .canceled = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+static void test_vanished(void **state)
+{
+	struct tcase tc = {
+		.name = "vanished", .now = NOW,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active"),
+			    R("2", "L1", "2026-11-01", "2026-11-05", "booked", "active") }, .ns = 2,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "pending"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.want = "remove 1 removed\n"
+			"unschedule generate:1:D1 due=" GDUE " vf=" VF " vu=" VU " canceled\n"
+			"unschedule revoke:1:D1 due=" RDUE " canceled\n",
+		.want_stats = { .removed = 1 },
+	};
+
+	(void)state;
+	/* "2" checked out before the fetch window: it is not expected back. */
+	check_case(&tc);
+}
+
+static void test_mass_removal_guard(void **state)
+{
+	struct tcase tc = {
+		.name = "more than max_removals vanished", .now = NOW,
+		.fetched = { R("keep", "L1", IN, OUT, "booked", "") }, .nf = 1,
+		.stored = { R("keep", "L1", IN, OUT, "booked", "active") }, .ns = 12,
+		.want_err = ERR_DATA,
+		.want = "",
+		.want_stats = { .fetched = 1, .unchanged = 1 },
+	};
+	struct plan p;
+
+	(void)state;
+	for (int i = 1; i <= 11; i++) {
+		char id[8];
+
+		snprintf(id, sizeof(id), "v%02d", i);
+		tc.stored[i] = R(id, "L1", IN, OUT, "booked", "active");
+	}
+	check_case(&tc);
+	assert_int_equal(run_plan(&tc, &p), ERR_DATA);
+	assert_true(p.refused);
+	assert_non_null(strstr(p.message, "refusing to remove 11 reservations"));
+	assert_non_null(strstr(p.message, "--force"));
+	plan_release(&p);
+
+	/* --force removes them all. */
+	tc.force = 1;
+	assert_int_equal(run_plan(&tc, &p), ERR_OK);
+	assert_int_equal(p.stats.removed, 11);
+	assert_int_equal(p.n, 11);
+	plan_release(&p);
+
+	/* Exactly max_removals is allowed. */
+	tc.force = 0;
+	tc.ns = 11;
+	assert_int_equal(run_plan(&tc, &p), ERR_OK);
+	assert_int_equal(p.stats.removed, 10);
+	plan_release(&p);
+}
+
+static void test_mapping_removed(void **state)
+{
+	struct tcase tc = {
+		.name = "lock unmapped", .now = "2026-12-10T17:00:00Z",
+		.fetched = { R("1", "L1", IN, OUT, "booked", ""),
+			     R("2", "L1", IN, OUT, "booked", "") }, .nf = 2,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active"),
+			    R("2", "L1", IN, OUT, "booked", "active") }, .ns = 2,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "pending"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending"),
+			  J("generate", "2", "D1", GDUE, VF, VU, "done"),
+			  J("revoke", "2", "D1", RDUE, NULL, NULL, "pending") }, .nj = 4,
+		.creds = { C("2", "D1", VF, VU) }, .nc = 1,
+		.want = "unschedule generate:1:D1 due=" GDUE " vf=" VF " vu=" VU " canceled\n"
+			"unschedule revoke:1:D1 due=" RDUE " canceled\n"
+			"reschedule revoke:2:D1 due=2026-12-10T17:00:00Z pending\n",
+		.want_stats = { .fetched = 2, .unchanged = 2, .orphaned = 2 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+static void test_listing_changed(void **state)
+{
+	struct tcase tc = {
+		.name = "moved to another listing", .now = "2026-12-10T17:00:00Z",
+		.fetched = { R("1", "L2", IN, OUT, "booked", "") }, .nf = 1,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1"), L("L2", "D2") }, .nl = 2,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "done"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.creds = { C("1", "D1", VF, VU) }, .nc = 1,
+		.want = "update 1 active\n"
+			"schedule generate:1:D2 due=2026-12-10T17:00:00Z vf=" VF " vu=" VU " pending\n"
+			"schedule revoke:1:D2 due=" RDUE " pending\n"
+			"reschedule revoke:1:D1 due=2026-12-10T17:00:00Z pending\n",
+		.want_stats = { .fetched = 1, .updated = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+static void test_late_booking(void **state)
+{
+	struct tcase tc = {
+		.name = "booked after its generate time", .now = "2026-12-10T17:30:00Z",
+		.fetched = { R("1", "L1", IN, OUT, "booked", "") }, .nf = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.want = "create 1 active\n"
+			"schedule generate:1:D1 due=2026-12-10T17:30:00Z vf=" VF " vu=" VU " pending\n"
+			"schedule revoke:1:D1 due=" RDUE " pending\n",
+		.want_stats = { .fetched = 1, .created = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+	/* The next run, 30 minutes later, leaves the job (due "now") alone. */
+	tc.now = "2026-12-10T18:00:00Z";
+	tc.stored[0] = R("1", "L1", IN, OUT, "booked", "active");
+	tc.ns = 1;
+	tc.jobs[0] = J("generate", "1", "D1", "2026-12-10T17:30:00Z", VF, VU, "pending");
+	tc.jobs[1] = J("revoke", "1", "D1", RDUE, NULL, NULL, "pending");
+	tc.nj = 2;
+	tc.want = "";
+	tc.want_stats.created = 0;
+	tc.want_stats.unchanged = 1;
+	check_case(&tc);
+}
+
+static void test_past_reservation(void **state)
+{
+	struct tcase tc = {
+		.name = "check-out has passed", .now = "2026-12-12T15:00:00Z",
+		.fetched = { R("1", "L1", IN, OUT, "booked", "") }, .nf = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.want = "create 1 active\n",
+		.want_stats = { .fetched = 1, .created = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+static void test_revoked_after_checkout_stays_done(void **state)
+{
+	struct tcase tc = {
+		.name = "finished stay is left alone", .now = "2026-12-13T15:00:00Z",
+		.fetched = { R("1", "L1", IN, OUT, "booked", "") }, .nf = 1,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "done"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "done") }, .nj = 2,
+		.want = "",
+		.want_stats = { .fetched = 1, .unchanged = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+static void test_orphan_jobs(void **state)
+{
+	struct tcase tc = {
+		.name = "jobs of a reservation that does not exist", .now = NOW,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "ghost", "D1", GDUE, VF, VU, "pending"),
+			  J("revoke", "ghost", "D1", RDUE, NULL, NULL, "pending"),
+			  J("generate", "gone", "D1", GDUE, VF, VU, "done"),
+			  J("revoke", "gone", "D1", RDUE, NULL, NULL, "pending") }, .nj = 4,
+		.creds = { C("gone", "D1", VF, VU) }, .nc = 1,
+		.want = "unschedule generate:ghost:D1 due=" GDUE " vf=" VF " vu=" VU " canceled\n"
+			"unschedule revoke:ghost:D1 due=" RDUE " canceled\n"
+			"reschedule revoke:gone:D1 due=" NOW " pending\n",
+		.want_stats = { .orphaned = 2 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+static void test_malformed_protects(void **state)
+{
+	struct tcase tc = {
+		.name = "vanished check", .now = NOW,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.want = "",
+	};
+	struct plan_input in;
+	struct plan p;
+	const char *const protect[] = { "1" };
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.cfg = &cfg;
+	in.stored = tc.stored;
+	in.nstored = 1;
+	in.protect = protect;
+	in.nprotect = 1;
+	in.errors = 1;
+	xstrlcpy(in.window_from, "2026-11-29", sizeof(in.window_from));
+	xstrlcpy(in.window_to, "2027-12-01", sizeof(in.window_to));
+	assert_int_equal(plan_build(&in, T(NOW), &p), ERR_OK);
+	assert_int_equal(p.n, 0);
+	assert_int_equal(p.stats.errors, 1);
+	plan_release(&p);
+	/* A malformed item without an _id: no removal at all this run. */
+	in.nprotect = 0;
+	in.skip_vanish = 1;
+	assert_int_equal(plan_build(&in, T(NOW), &p), ERR_OK);
+	assert_int_equal(p.n, 0);
+	plan_release(&p);
+	in.skip_vanish = 0;
+	assert_int_equal(plan_build(&in, T(NOW), &p), ERR_OK);
+	assert_int_equal(p.stats.removed, 1);
+	plan_release(&p);
+}
+
+/*
+ * Idempotence: apply a plan to the inputs (as the database would) and plan
+ * again with the same fetch: nothing to do, nothing to write.
+ */
+static void apply_to_case(struct tcase *tc, const struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct action *a = &p->a[i];
+
+		if (a->kind < ACT_SCHEDULE) {
+			size_t k;
+
+			for (k = 0; k < tc->ns && strcmp(tc->stored[k].id, a->r->id); k++)
+				;
+			tc->stored[k] = *a->r;
+			xstrlcpy(tc->stored[k].status, a->status, sizeof(tc->stored[k].status));
+			if (k == tc->ns)
+				tc->ns++;
+		} else {
+			size_t k;
+
+			for (k = 0; k < tc->nj && strcmp(tc->jobs[k].id, a->job.id); k++)
+				;
+			tc->jobs[k] = a->job;
+			if (k == tc->nj)
+				tc->nj++;
+		}
+	}
+}
+
+static void test_idempotent(void **state)
+{
+	struct tcase tc = {
+		.name = "second identical run", .now = NOW,
+		.fetched = { R("1", "L1", IN, OUT, "booked", ""),
+			     R("2", "L1", "2026-12-20", "2026-12-22", "canceled", ""),
+			     R("3", "L2", "2026-11-30", "2026-12-02", "contract", "") }, .nf = 3,
+		.stored = { R("4", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1"), L("L2", "D2") }, .nl = 2,
+		.jobs = { J("generate", "4", "D1", GDUE, VF, VU, "pending") }, .nj = 1,
+	};
+	struct plan p;
+
+	(void)state;
+	assert_int_equal(run_plan(&tc, &p), ERR_OK);
+	assert_true(p.n > 0);
+	apply_to_case(&tc, &p);
+	plan_release(&p);
+	assert_int_equal(run_plan(&tc, &p), ERR_OK);
+	if (p.n) {
+		struct strbuf s = STRBUF_INIT;
+
+		fmt_plan(&p, &s);
+		fail_msg("second run planned:\n%s", strbuf_str(&s));
+	}
+	assert_int_equal(p.stats.unchanged, 3);
+	plan_release(&p);
+}
+
+static void test_lock_timezone(void **state)
+{
+	struct tcase tc = {
+		.name = "lock in another zone", .now = NOW,
+		.fetched = { R("1", "L1", IN, OUT, "booked", "") }, .nf = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.want = "create 1 active\n"
+			"schedule generate:1:D1 due=2026-12-10T18:00:00Z vf=2026-12-10T20:00:00Z vu=2026-12-12T16:00:00Z pending\n"
+			"schedule revoke:1:D1 due=2026-12-13T16:00:00Z pending\n",
+		.want_stats = { .fetched = 1, .created = 1 },
+	};
+
+	(void)state;
+	xstrlcpy(tc.locks[0].tz, "America/New_York", sizeof(tc.locks[0].tz));
+	xstrlcpy(tc.fetched[0].in_time, "15:00", sizeof(tc.fetched[0].in_time));
+	check_case(&tc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new),
+		cmocka_unit_test(test_unchanged),
+		cmocka_unit_test(test_changed_guests),
+		cmocka_unit_test(test_date_moved_pending),
+		cmocka_unit_test(test_date_moved_pin_on_lock),
+		cmocka_unit_test(test_canceled_no_pin),
+		cmocka_unit_test(test_canceled_with_pin),
+		cmocka_unit_test(test_type_left_pin_types),
+		cmocka_unit_test(test_vanished),
+		cmocka_unit_test(test_mass_removal_guard),
+		cmocka_unit_test(test_mapping_removed),
+		cmocka_unit_test(test_listing_changed),
+		cmocka_unit_test(test_late_booking),
+		cmocka_unit_test(test_past_reservation),
+		cmocka_unit_test(test_revoked_after_checkout_stays_done),
+		cmocka_unit_test(test_orphan_jobs),
+		cmocka_unit_test(test_malformed_protects),
+		cmocka_unit_test(test_idempotent),
+		cmocka_unit_test(test_lock_timezone),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
