@@ -73,7 +73,7 @@ $(BUILD)/pin-runner: $(BUILD)/pinjobs.o $(BUILD)/cli.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/pinjobs.o $(BUILD)/cli.o $(LIBA) $(PKG_LIBS)
 
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS) $(TEST_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS) $(TEST_LIBS) -pthread
 
 $(FAKE): $(FAKE_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FAKE_LIBS) -lpthread

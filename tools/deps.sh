@@ -26,6 +26,9 @@ command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v make >/dev/null 2>&1 || missing="$missing make"
 [ -d /usr/share/zoneinfo/America ] || missing="$missing tzdata"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
+command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
+command -v flock >/dev/null 2>&1 || missing="$missing util-linux"
+command -v jq >/dev/null 2>&1 || missing="$missing jq"
 
 [ -z "$missing" ] && exit 0
 
