@@ -62,7 +62,7 @@ static void test_trivial_count_4(void **state)
 	for (int v = 0; v < 10000; v++) {
 		char pin[5];
 
-		snprintf(pin, sizeof(pin), "%04d", v);
+		snprintf(pin, sizeof(pin), "%04u", (unsigned)v % 10000u);
 		n += pin_is_trivial(pin);
 	}
 	assert_int_equal(n, 30);
@@ -145,7 +145,7 @@ static void test_avoids_active(void **state)
 	assert_non_null(all);
 	assert_non_null(active);
 	for (int v = 0; v < 10000; v++) {
-		snprintf(all[v], sizeof(all[v]), "%04d", v);
+		snprintf(all[v], sizeof(all[v]), "%04u", (unsigned)v % 10000u);
 		if (v % 2 == 0)
 			active[n++] = all[v];
 	}
@@ -171,7 +171,7 @@ static void test_exhausted(void **state)
 	assert_non_null(active);
 	active[0] = NULL;
 	for (int v = 0; v < 10000; v++) {
-		snprintf(all[v], sizeof(all[v]), "%04d", v);
+		snprintf(all[v], sizeof(all[v]), "%04u", (unsigned)v % 10000u);
 		active[v + 1] = all[v];
 	}
 	assert_int_equal(pin_choose(4, active, 10001, out, sizeof(out), err),

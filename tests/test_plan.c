@@ -409,7 +409,7 @@ static void test_mass_removal_guard(void **state)
 	for (int i = 1; i <= 11; i++) {
 		char id[8];
 
-		snprintf(id, sizeof(id), "v%02d", i);
+		snprintf(id, sizeof(id), "v%02u", (unsigned)i % 100u);
 		tc.stored[i] = R(id, "L1", IN, OUT, "booked", "active");
 	}
 	check_case(&tc);
