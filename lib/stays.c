@@ -300,10 +300,12 @@ enum err stays_parse_page(const char *body, size_t len, size_t max_items,
 			    "Stays sent trailing data after the JSON of %s", where);
 	}
 	if (!cJSON_IsArray(root)) {
+		const char *what = cJSON_IsObject(root) ? "object" : "value";
+
 		cJSON_Delete(root);
 		return ERRF(errbuf, ERR_PROTOCOL,
 			    "Stays sent a JSON %s for %s, expected an array of reservations",
-			    cJSON_IsObject(root) ? "object" : "value", where);
+			    what, where);
 	}
 	n = (size_t)cJSON_GetArraySize(root);
 	if (n > max_items) {
