@@ -45,7 +45,16 @@ struct tuya_client {
 	enum err token_err;      /* how the last token request failed */
 	struct tuya_status token_st;
 	char token_msg[ERRBUF_SIZE];
+	void (*step)(void *ctx, const char *what);  /* test crash points */
+	void *step_ctx;
 };
+
+void tuya_client_set_step(struct tuya_client *c, void (*fn)(void *ctx, const char *what),
+			  void *ctx)
+{
+	c->step = fn;
+	c->step_ctx = ctx;
+}
 
 /* ------------------------------------------------------------------------
  * Classification
@@ -1178,8 +1187,12 @@ static enum err send_password(struct tuya_client *c, const char *what,
 		goto out;
 	}
 	tuya_password_body(name, enc, ticket.id, effective, invalid, &body);
+	if (c->step)
+		c->step(c->step_ctx, "ticket");
 	e = call_api(c, what, device, method, path, body.buf, body.len, env, st,
 		     errbuf);
+	if (c->step)
+		c->step(c->step_ctx, "sent");
 out:
 	OPENSSL_cleanse(&ticket, sizeof(ticket));
 	OPENSSL_cleanse(enc, sizeof(enc));

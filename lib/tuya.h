@@ -342,6 +342,15 @@ int tuya_client_token_fetched(const struct tuya_client *c);
 int tuya_client_token_requests(const struct tuya_client *c);
 
 /*
+ * Crash-test points: fn (may be NULL) is called with "ticket" when a
+ * ticket is in hand, just before a password is written, and with "sent"
+ * right after the write call returned (whatever it returned).  pin-runner
+ * uses it to _exit() there in tests (SPEC P3); it is never set otherwise.
+ */
+void tuya_client_set_step(struct tuya_client *c, void (*fn)(void *ctx, const char *what),
+			  void *ctx);
+
+/*
  * Every network call below:
  *   device: the Tuya device id, 1 to TUYA_DEVICE_MAX letters, digits, '-'
  *           or '_' (anything else is ERR_DATA before any request).  Borrowed.

@@ -1,0 +1,119 @@
+#!/bin/sh
+# t_pins.sh - pin-runner end to end against the fake Tuya cloud: PINs at
+# check-in - generate_before with the right window, the same PIN on every
+# lock of a reservation, revoke at check-out + revoke_after, token reuse,
+# retries, date changes and cancellations reaching the lock, hooks, idle.
+. "$(dirname "$0")/lib.sh"
+
+L1=63dd7e20333d8b60be510f9c
+L2=63dd7e20333d8b60be510fa0
+D1=bf0123456789abcdefxyzq
+D2=bf0123456789abcdefxyz2
+D3=eb9876543210fedcbazyxw
+cp "$TOP/tests/fixtures/demo-tuya.json" "$T/tuya.json"
+# RV001: 2026-12-10 15:00 -> 12-12 11:00 in Sao Paulo (18:00Z -> 14:00Z) on L1 (two locks).
+# RV002: 2026-12-10 16:00 -> 12-11 10:00 on L2 (a 6-digit lock).
+stays_data "$(resv c650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-12 booked 3)" \
+	"$(resv c650f1a2c3d4e5f6a7b80002 RV002 $L2 2026-12-10 2026-12-11 booked 2 16:00 10:00)"
+start_fake
+write_config
+cat >> "$T/stays.conf" <<EOC
+[hooks]
+on_pin = $T/on_pin
+on_failure = $T/on_failure
+EOC
+printf '#!/bin/sh\ncat >> "%s/on_pin.out"\necho >> "%s/on_pin.out"\n' "$T" "$T" > "$T/on_pin"
+printf '#!/bin/sh\ncat >> "%s/on_failure.out"\necho >> "%s/on_failure.out"\n' "$T" "$T" > "$T/on_failure"
+chmod 700 "$T/on_pin" "$T/on_failure"
+
+tuya_state() {
+	curl -sf "$URL/_fake/tuya/state" > "$T/state" || fail "cannot read the fake's state"
+}
+# live_passwords DEVICE NAME: how many live (phase 1/2) passwords NAME has on DEVICE.
+live_passwords() {
+	tuya_state
+	jq -r --arg d "$1" --arg n "$2" \
+		'[.devices[] | select(.id == $d) | .passwords[] | select(.name == $n and (.phase == 1 or .phase == 2))] | length' "$T/state"
+}
+lock_field() {	# lock_field DEVICE NAME FIELD
+	tuya_state
+	jq -r --arg d "$1" --arg n "$2" --arg f "$3" \
+		'[.devices[] | select(.id == $d) | .passwords[] | select(.name == $n and (.phase == 1 or .phase == 2))][0][$f]' "$T/state"
+}
+
+expect 0 sr locks add $L1 $D1
+expect 0 sr locks add $L1 $D2
+expect 0 sr locks add $L2 $D3 --pin-length 6
+expect 0 sr --now $NOW
+
+# Idle: nothing due, no request at all (P7).
+: > "$T/requests.log"
+expect 0 pr --now $NOW
+[ ! -s "$T/out" ] && [ ! -s "$T/err" ] || fail "idle run printed: $(cat "$T/out" "$T/err")"
+! grep -q ' /v1.0/' "$T/requests.log" || fail "idle run talked to Tuya: $(cat "$T/requests.log")"
+ok "idle: no output, no request"
+
+# --dry-run lists what is due and changes nothing.
+dump > "$T/before"
+expect 0 pr --now 2026-12-10T16:00:00Z --dry-run
+grep -q "^would generate RV001 on lock $D1 (due 2026-12-10T16:00:00Z, attempt 1)" "$T/out" || fail "dry run: $(cat "$T/out")"
+dump > "$T/after"
+diff -u "$T/before" "$T/after" || fail "dry run changed the database"
+! grep -q 'temp-password\|password-ticket' "$T/requests.log" || fail "dry run wrote to Tuya"
+ok "pin-runner --dry-run"
+
+# At check-in - 2h the PINs are created with the stay's window.
+expect 0 pr --now 2026-12-10T16:00:00Z
+[ ! -s "$T/out" ] && [ ! -s "$T/err" ] || fail "pin run printed: $(cat "$T/out" "$T/err")"
+[ "$(live_passwords $D1 RV001)" = 1 ] && [ "$(live_passwords $D2 RV001)" = 1 ] || fail "RV001 not on both locks: $(cat "$T/state")"
+[ "$(lock_field $D1 RV001 effective_time)" = "$(date -d 2026-12-10T18:00:00Z +%s)" ] || fail "effective_time"
+[ "$(lock_field $D1 RV001 invalid_time)" = "$(date -d 2026-12-12T14:00:00Z +%s)" ] || fail "invalid_time"
+pin1=$(lock_field $D1 RV001 pin)
+[ "$pin1" = "$(lock_field $D2 RV001 pin)" ] || fail "two locks, two PINs"
+[ ${#pin1} = 7 ] || fail "PIN length ${#pin1}"
+[ "$(sql "SELECT pin FROM credentials WHERE device_id = '$D1' AND state = 'active'")" = "$pin1" ] || fail "db PIN differs from the lock's"
+[ "$(live_passwords $D3 RV002)" = 0 ] || fail "RV002 created early"
+grep -q "\"reservationCode\":\"RV001\"" "$T/on_pin.out" || fail "on_pin hook: $(cat "$T/on_pin.out" 2>/dev/null)"
+grep -q "\"pin\":\"$pin1\"" "$T/on_pin.out" || fail "on_pin hook lacks the PIN"
+grep -q '"validFrom":"2026-12-10T18:00:00Z","validUntil":"2026-12-12T14:00:00Z","guests":3' "$T/on_pin.out" || fail "on_pin window: $(cat "$T/on_pin.out")"
+ok "PINs at check-in - 2h, same PIN on both locks, on_pin hook"
+
+# The 6-digit lock gets 6 digits; the token is reused (P6).
+expect 0 pr -v --now 2026-12-10T17:00:00Z
+[ "$(live_passwords $D3 RV002)" = 1 ] || fail "RV002 not created"
+pin2=$(lock_field $D3 RV002 pin)
+[ ${#pin2} = 6 ] || fail "6-digit lock got ${#pin2}"
+tuya_state
+[ "$(jq -r .token_requests "$T/state")" = 1 ] || fail "token requested $(jq -r .token_requests "$T/state") times"
+grep -q '^pin-runner: 1 due, 1 done, 0 to retry, 0 failed, 0 skipped (0 token requests)' "$T/out" || fail "-v summary: $(cat "$T/out")"
+! grep -q "$pin1\|$pin2\|0f1e2d3c4b5a69788796a5b4c3d2e1f0" "$T/out" "$T/err" || fail "a PIN or secret in -v output"
+ok "lock PIN length, token reused across runs, no PIN in -v output"
+
+# A date change reaches the lock: same PIN, new window.
+stays_data "$(resv c650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-13 booked 3)" \
+	"$(resv c650f1a2c3d4e5f6a7b80002 RV002 $L2 2026-12-10 2026-12-11 booked 2 16:00 10:00)"
+expect 0 sr --now 2026-12-10T19:00:00Z
+expect 0 pr --now 2026-12-10T19:00:00Z
+[ "$(lock_field $D1 RV001 invalid_time)" = "$(date -d 2026-12-13T14:00:00Z +%s)" ] || fail "window not moved on $D1"
+[ "$(lock_field $D2 RV001 invalid_time)" = "$(date -d 2026-12-13T14:00:00Z +%s)" ] || fail "window not moved on $D2"
+[ "$(lock_field $D1 RV001 pin)" = "$pin1" ] || fail "PIN changed with the dates"
+[ "$(live_passwords $D1 RV001)" = 1 ] || fail "two passwords after a date change"
+ok "date change: new window on the lock, same PIN"
+
+# A cancellation: revoke due at once, the password is gone after the next cycle.
+stays_data "$(resv c650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-13 booked 3)" \
+	"$(resv c650f1a2c3d4e5f6a7b80002 RV002 $L2 2026-12-10 2026-12-11 canceled 2 16:00 10:00)"
+expect 0 sr --now 2026-12-10T20:00:00Z
+expect 0 pr --now 2026-12-10T20:00:00Z
+[ "$(live_passwords $D3 RV002)" = 0 ] || fail "canceled booking's PIN still live"
+[ "$(sql "SELECT state FROM credentials WHERE reservation_id = 'c650f1a2c3d4e5f6a7b80002'")" = revoked ] || fail "credential not revoked"
+ok "cancellation: PIN revoked"
+
+# Revoke at check-out + 24h.
+expect 0 pr --now 2026-12-14T13:59:00Z
+[ "$(live_passwords $D1 RV001)" = 1 ] || fail "revoked too early"
+expect 0 pr --now 2026-12-14T14:00:00Z
+[ "$(live_passwords $D1 RV001)" = 0 ] && [ "$(live_passwords $D2 RV001)" = 0 ] || fail "not revoked after check-out + 24h"
+[ "$(sql "SELECT count(*) FROM credentials WHERE state != 'revoked'")" = 0 ] || fail "live credentials left"
+[ "$(sql "SELECT count(*) FROM pin_jobs WHERE status = 'pending'")" = 0 ] || fail "pending jobs left"
+ok "revoke at check-out + revoke_after"
