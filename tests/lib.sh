@@ -68,6 +68,15 @@ start_fake() {
 	URL="http://127.0.0.1:$PORT"
 }
 
+stop_fake() {
+	if [ -n "$FAKE_PID" ]; then
+		kill "$FAKE_PID" 2>/dev/null || true
+		wait "$FAKE_PID" 2>/dev/null || true
+		FAKE_PID=
+	fi
+	rm -f "$T/port"
+}
+
 # fault JSON: add a fault to the running fake server.
 fault() {
 	curl -sf -X POST --data "$1" "$URL/_fake/fault" >/dev/null || fail "cannot add fault $1"
