@@ -1,7 +1,8 @@
 #!/bin/sh
 # demo.sh BUILD - the whole job on a built-in demo data set, against the fake
 # Stays and Tuya server (tests/fakeapi) on 127.0.0.1: a fresh SQLite file,
-# the lock mapping, one reconciliation, the schedule, and the status JSON.
+# the lock mapping, one reconciliation, the schedule, one pin-runner cycle at
+# a time when PINs are due, what the locks hold, and the status JSON.
 # Nothing leaves this machine.  DEMO_KEEP=1 keeps the demo folder.
 set -eu
 build=${1:-build}
@@ -82,7 +83,21 @@ echo "== reconcile (-v: one summary line, then one line per action)"
 sr -v --now $now run
 echo
 echo "== the schedule (like atq)"
-sr --now $now jobs
+sr --now $now jobs | head -n 8
+echo "   ..."
+echo
+pins=2026-12-01T17:00:00Z
+echo "== $pins: pin-runner creates the PINs that are due (cron runs it every minute)"
+printf '$ pin-runner -v --now %s\n' "$pins"
+"$build/pin-runner" -c "$d/stays-reconcile.conf" -v --now $pins
+echo
+echo "== what the (fake) locks hold now, PINs masked"
+curl -sf "$url/_fake/tuya/state" |
+	jq -r '.devices[] | .id as $d | .passwords[] |
+		"lock \($d): \(.name)  PIN \(.pin | gsub("[0-9]"; "*"))  valid \(.effective_time | todate) .. \(.invalid_time | todate)  phase \(.phase)"'
+echo
+echo "== the next reconciliation (cron, every 30 minutes): nothing changed in Stays, nothing written"
+sr -v --now $pins run
 echo
 echo "== status --json"
-sr --now 2026-12-01T12:05:00Z status --json
+sr --now 2026-12-01T17:05:00Z status --json
