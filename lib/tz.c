@@ -33,35 +33,11 @@
  */
 #define PROBE_STEP (6 * 3600L)
 #define PROBE_N 4
-#define MAX_CANDS (3 + 2 * PROBE_N + 1)
+#define MAX_CANDS (2 * PROBE_N + 1)
 
 static char *loaded_zone;  /* named zone in TZ now, NULL = machine zone */
 static char *loaded_value; /* ":" loaded_zone, the TZ string we set */
 static char *saved_tz;     /* TZ before we switched, NULL if it was unset */
-
-static time_t floor_div(time_t a, time_t b)
-{
-	time_t q = a / b;
-
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
-static void wall_to_tm(time_t wall, struct tm *tm)
-{
-	time_t days = floor_div(wall, DAY);
-	time_t sod = wall - days * DAY;
-	int y, m, d;
-
-	util_civil_from_days((long)days, &y, &m, &d);
-	memset(tm, 0, sizeof(*tm));
-	tm->tm_year = y - 1900;
-	tm->tm_mon = m - 1;
-	tm->tm_mday = d;
-	tm->tm_hour = (int)(sod / 3600);
-	tm->tm_min = (int)(sod / 60 % 60);
-	tm->tm_sec = (int)(sod % 60);
-	tm->tm_isdst = -1;
-}
 
 static time_t tm_to_wall(const struct tm *tm)
 {
@@ -222,27 +198,19 @@ static void add_unique(time_t *arr, int *n, time_t t)
 
 /*
  * All instants (at most 2, earlier first) whose wall time in the loaded
- * zone is wall.  Candidates come from mktime() with tm_isdst 0, 1 and -1,
- * and from wall minus each UTC offset seen within a day of wall (which
- * also finds overlaps that are not DST changes); each is kept only if
- * localtime_r() gives wall back.  *min_off and *max_off receive the
- * smallest and largest offset seen, for the gap search.
+ * zone is wall.  Candidates are wall minus each UTC offset seen within a
+ * day of wall (which also finds overlaps that are not DST changes); each is
+ * kept only if localtime_r() gives wall back.  mktime() is not used: it
+ * finds nothing the probes miss and costs a hundred times more.  *min_off
+ * and *max_off receive the smallest and largest offset seen, for the gap
+ * search.
  */
 static int instants_loaded(time_t wall, time_t out[2], long *min_off,
 			   long *max_off)
 {
-	static const int isdst[] = { 0, 1, -1 };
 	time_t cand[MAX_CANDS] = { 0 }, found[MAX_CANDS] = { 0 };
 	int ncand = 0, nfound = 0;
-	struct tm want;
 
-	wall_to_tm(wall, &want);
-	for (size_t i = 0; i < sizeof(isdst) / sizeof(isdst[0]); i++) {
-		struct tm tm = want;
-
-		tm.tm_isdst = isdst[i];
-		add_unique(cand, &ncand, mktime(&tm));
-	}
 	*min_off = 0;
 	*max_off = 0;
 	for (int k = -PROBE_N; k <= PROBE_N; k++) {
@@ -277,6 +245,71 @@ static int instants_loaded(time_t wall, time_t out[2], long *min_off,
 	return nfound;
 }
 
+/*
+ * A memo of instants_loaded(), keyed by the TZ value in force and the wall
+ * time: a reconciliation converts the same few hundred check-in and
+ * check-out times again and again (every lock of every reservation), and
+ * each conversion costs a dozen localtime_r() calls.  Direct-mapped; an
+ * entry is only used when its TZ string matches exactly, so a caller that
+ * changes TZ never gets a stale answer.
+ */
+#define MEMO_SIZE 4093  /* a prime */
+
+struct memo {
+	time_t wall;
+	int n;                  /* -1: empty slot */
+	time_t out[2];
+	long min_off, max_off;
+	char tz[72];            /* the TZ value; longer ones are not memoised */
+};
+
+static struct memo memo[MEMO_SIZE];
+
+/* splitmix64's finalizer: times a whole number of days or hours apart
+ * must not share slots. */
+static unsigned long long mix64(unsigned long long x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+static int memo_ready;
+
+static int instants_memo(time_t wall, time_t out[2], long *min_off, long *max_off)
+{
+	const char *tz = getenv("TZ");
+	struct memo *m;
+	size_t h;
+
+	if (!tz)
+		tz = "";
+	if (!memo_ready) {
+		for (size_t i = 0; i < MEMO_SIZE; i++)
+			memo[i].n = -1;
+		memo_ready = 1;
+	}
+	h = (size_t)(mix64((unsigned long long)wall) % MEMO_SIZE);
+	m = &memo[h];
+	if (m->n >= 0 && m->wall == wall && strcmp(m->tz, tz) == 0) {
+		out[0] = m->out[0];
+		out[1] = m->out[1];
+		*min_off = m->min_off;
+		*max_off = m->max_off;
+		return m->n;
+	}
+	m->n = instants_loaded(wall, m->out, &m->min_off, &m->max_off);
+	m->wall = wall;
+	if (xstrlcpy(m->tz, tz, sizeof(m->tz)) != 0)
+		m->n = -1;	/* too long to key on: do not keep it */
+	out[0] = m->out[0];
+	out[1] = m->out[1];
+	*min_off = m->min_off;
+	*max_off = m->max_off;
+	return m->n < 0 ? instants_loaded(wall, out, min_off, max_off) : m->n;
+}
+
 int tz_instants(const char *zone, time_t wall, time_t out[2])
 {
 	long min_off, max_off;
@@ -284,7 +317,7 @@ int tz_instants(const char *zone, time_t wall, time_t out[2])
 	assert(out);
 	if (use_zone(zone))
 		return -1;
-	return instants_loaded(wall, out, &min_off, &max_off);
+	return instants_memo(wall, out, &min_off, &max_off);
 }
 
 /*
@@ -323,7 +356,7 @@ int tz_wall_to_instant(const char *zone, time_t wall, time_t *out)
 	assert(out);
 	if (use_zone(zone))
 		return -1;
-	n = instants_loaded(wall, inst, &min_off, &max_off);
+	n = instants_memo(wall, inst, &min_off, &max_off);
 	if (n > 0) {
 		*out = inst[0];
 		return 0;
