@@ -119,6 +119,8 @@ static void log_failure(struct run *r, const char *message)
 	r->log.has_message = 1;
 	if (store_log_end(r->db, &r->log, eb) != ERR_OK)
 		cli_error(r->g, "%s", eb);
+	else if (r->json)
+		cli_print_json(report_log_json(&r->log));
 }
 
 static enum err fetch_all(struct run *r, struct run_ctx *rc, const char *from,

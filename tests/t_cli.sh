@@ -122,6 +122,18 @@ expect 0 sr --now $NOW status --json
 	fail "R8 log: $(jqf "$T/out" .lastRun)"
 ok "malformed reservation: skipped, exit 1"
 
+# run --json prints the completed log row, also when the run failed.
+stays_data "$(resv b650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-12)"
+expect 0 sr --now $NOW run --json
+[ "$(jqf "$T/out" 'keys | join(",")')" = "completedAt,duration,id,message,startedAt,stats,status" ] || fail "run --json: $(cat "$T/out")"
+[ "$(jqf "$T/out" '"\(.status) \(.stats.fetched) \(.stats.unchanged)"')" = "success 1 1" ] || fail "run --json values: $(cat "$T/out")"
+fault '{"service":"stays","status":503,"times":-1}'
+expect 69 sr --now $NOW run --json
+[ "$(jqf "$T/out" '.status')" = failed ] || fail "failed run --json: $(cat "$T/out")"
+jqf "$T/out" .message | grep -q 'HTTP 503' || fail "failed run --json message"
+reset_faults
+ok "run --json"
+
 # init creates the database 0600 and is idempotent.
 STAYS_RECONCILE_DB=$T/new.db expect 0 sr init
 [ "$(stat -c %a "$T/new.db")" = 600 ] || fail "init mode"
