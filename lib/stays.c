@@ -251,12 +251,12 @@ static void note_bad_item(struct fetch_result *fr, const cJSON *it, const char *
 	const cJSON *code = cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "id") : NULL;
 
 	fr->nerrors++;
-	if (cJSON_IsString(id) && id->valuestring && safe_id(id->valuestring, ID_MAX)) {
+	if (id && cJSON_IsString(id) && id->valuestring && safe_id(id->valuestring, ID_MAX)) {
 		fr->bad_ids = xgrow(fr->bad_ids, sizeof(*fr->bad_ids), fr->nbad + 1,
 				    &fr->badalloc);
 		fr->bad_ids[fr->nbad++] = xstrdup(id->valuestring);
 		strbuf_addf(&fr->errors, "reservation %s (%s): %s; skipped\n",
-			    cJSON_IsString(code) && code->valuestring &&
+			    code && cJSON_IsString(code) && code->valuestring &&
 			    safe_id(code->valuestring, CODE_MAX) ? code->valuestring : "?",
 			    id->valuestring, why);
 	} else {

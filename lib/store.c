@@ -78,6 +78,7 @@ static int has_resv(const struct state *st, const char *id)
 {
 	struct resv key;
 
+	memset(&key, 0, sizeof(key));
 	xstrlcpy(key.id, id, sizeof(key.id));
 	return st->nstored &&
 	       bsearch(&key, st->stored, st->nstored, sizeof(key), cmp_resv) != NULL;
