@@ -2,6 +2,7 @@
  * report.c - JSON and text renderings of plans, stats and run logs.
  * Field names are camelCase and times UTC ISO-8601 with 'Z' (SPEC §6a).
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -129,6 +130,7 @@ void report_action_line(const struct action *a, struct strbuf *out)
 			}
 		}
 	} else {
+		assert(a->r);	/* reservation actions always carry their row */
 		strbuf_addf(out, "%s %s (%s) listing %s %s %s -> %s %s, %s",
 			    plan_kind_name(a->kind), a->r->code, a->r->id, a->r->listing,
 			    a->r->in_date, a->r->in_time[0] ? a->r->in_time : "--:--",
