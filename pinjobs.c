@@ -170,8 +170,9 @@ static int run(struct global *g, int dry_run, long max)
 		case PR_RETRY: retried++; cli_error(g, "%s", eb); break;
 		case PR_FAILED: nfailed++; cli_error(g, "%s", eb); break;
 		case PR_STOP_AUTH:
-			cli_error(g, "Tuya refused the credentials: %s; check [tuya] client_id and client_secret",
-				  eb);
+			skipped++;
+			cli_error(g, "Tuya refused the credentials (job %s left pending): %s; check [tuya] client_id and client_secret",
+				  due[i].j.id, eb);
 			code = EX_NOPERM;
 			goto summary;
 		case PR_STOP_NET:

@@ -528,11 +528,16 @@ static int cmd_locks(struct global *g, int argc, char **argv)
 		xstrlcpy(l.name, name ? name : "", sizeof(l.name));
 		xstrlcpy(l.tz, tz ? tz : "", sizeof(l.tz));
 		l.pin_length = pin_length;
-		if ((e = store_lock_add(db, &l, g->now, eb)) != ERR_OK) {
+		int rearmed = 0;
+
+		if ((e = store_lock_add(db, &l, g->now, &rearmed, eb)) != ERR_OK) {
 			cli_error(g, "%s", eb);
 			code = err_exitcode(e);
 		} else if (g->verbosity > 0) {
 			printf("lock %s mapped to listing %s\n", l.device, l.listing);
+			if (rearmed)
+				printf("%d failed job%s of lock %s will be tried again\n", rearmed,
+				       rearmed == 1 ? "" : "s", l.device);
 		}
 	} else {
 		if ((e = store_lock_rm(db, argv[0], argv[1], eb)) != ERR_OK) {

@@ -92,8 +92,12 @@ static enum pinrun_result failed(struct pinrun *pr, const struct due_job *dj,
 			note(pr, "%s", eb);
 		return PR_STOP_AUTH;
 	}
-	if (e == ERR_PROTOCOL)
+	if (e == ERR_PROTOCOL) {
+		/* A garbled answer says nothing about the job: try again later
+		 * (a create that did land is adopted then, P3). */
 		pr->protocol_errors++;
+		permanent = 0;
+	}
 	xstrlcpy(msg, errbuf, sizeof(msg));
 	if (pinstore_attempt_failed(pr->db, dj->j.id, pr->now, next, msg,
 				    pr->cfg->pins.max_attempts, permanent, &is_failed,
@@ -102,7 +106,7 @@ static enum pinrun_result failed(struct pinrun *pr, const struct due_job *dj,
 		return PR_FAILED;
 	}
 	if (is_failed) {
-		snprintf(errbuf, ERRBUF_SIZE, "job %.160s failed for good after %ld attempt%s: %.200s",
+		snprintf(errbuf, ERRBUF_SIZE, "job %.100s failed for good after %ld attempt%s: %.340s",
 			 dj->j.id, dj->attempts + 1, dj->attempts ? "s" : "", msg);
 		run_failure_hook(pr, dj, msg);
 		return PR_FAILED;
@@ -111,7 +115,7 @@ static enum pinrun_result failed(struct pinrun *pr, const struct due_job *dj,
 		char when[UTC_ISO_LEN + 1];
 
 		util_fmt_utc(next, when, sizeof(when));
-		snprintf(errbuf, ERRBUF_SIZE, "job %.160s: %.240s; retrying at %s", dj->j.id, msg,
+		snprintf(errbuf, ERRBUF_SIZE, "job %.100s: %.340s; retrying at %s", dj->j.id, msg,
 			 when);
 	}
 	if (st && st->http_status == 0 && e == ERR_UNAVAILABLE)
@@ -275,8 +279,8 @@ static enum pinrun_result do_generate(struct pinrun *pr, const struct due_job *d
 
 			if (st.cls == TUYA_PIN_REJECTED) {
 				snprintf(eb, sizeof(eb),
-					 "lock %s rejected the PIN for %s (Tuya 1109: wrong PIN length? this lock is set to %d digits; change it with locks add --pin-length)",
-					 dj->j.device, dj->code, length);
+					 "lock rejected the PIN for %.32s (Tuya 1109): wrong PIN length? it is set to %d digits; fix: stays-reconcile locks add %.64s %.64s --pin-length N (re-arms the job)",
+					 dj->code, length, dj->listing, dj->j.device);
 				xstrlcpy(errbuf, eb, ERRBUF_SIZE);
 			}
 			/* A definite refusal created nothing: forget the intent. */

@@ -471,12 +471,15 @@ enum err store_job_counts(sqlite3 *db, long *pending, long *failed, time_t *next
 	return e;
 }
 
-enum err store_lock_add(sqlite3 *db, const struct lock_map *l, time_t now, char *errbuf)
+enum err store_lock_add(sqlite3 *db, const struct lock_map *l, time_t now, int *rearmed,
+			char *errbuf)
 {
 	sqlite3_stmt *st = NULL;
 	enum err e;
 	int rc;
 
+	if (rearmed)
+		*rearmed = 0;
 	if ((e = db_prepare(db, "SELECT listing_id FROM locks WHERE device_id = ?1", &st,
 			    errbuf)) != ERR_OK)
 		return e;
@@ -509,6 +512,24 @@ enum err store_lock_add(sqlite3 *db, const struct lock_map *l, time_t now, char 
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)now);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		e = db_error(db, "cannot write locks", errbuf);
+	sqlite3_finalize(st);
+	if (e != ERR_OK)
+		return e;
+	/*
+	 * The operator changed the lock's settings (typically --pin-length
+	 * after a 1109): its jobs that failed for good get another chance.
+	 */
+	if ((e = db_prepare(db, "UPDATE pin_jobs SET status = 'pending', attempts = 0, "
+			    "next_attempt_at = NULL, last_error = NULL, updated_at = ?2 "
+			    "WHERE device_id = ?1 AND status = 'failed' "
+			    "AND action IN ('generate', 'update')", &st, errbuf)) != ERR_OK)
+		return e;
+	sqlite3_bind_text(st, 1, l->device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_error(db, "cannot write jobs", errbuf);
+	else if (rearmed)
+		*rearmed = sqlite3_changes(db);
 	sqlite3_finalize(st);
 	return e;
 }

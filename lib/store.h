@@ -70,8 +70,15 @@ enum err store_last_log(sqlite3 *db, struct log_row *row, int *found, char *errb
 enum err store_job_counts(sqlite3 *db, long *pending, long *failed, time_t *next_due,
 			  char *errbuf);
 
-/* The mapping.  add: ERR_DATA if the device belongs to another listing. */
-enum err store_lock_add(sqlite3 *db, const struct lock_map *l, time_t now, char *errbuf);
+/*
+ * The mapping.  add: insert, or update the name, PIN length and zone of a
+ * lock already mapped to that listing; ERR_DATA if the device belongs to
+ * another listing.  Adding a lock re-arms its generate/update jobs that
+ * failed for good (the operator fixed its settings); *rearmed (may be
+ * NULL) receives how many.
+ */
+enum err store_lock_add(sqlite3 *db, const struct lock_map *l, time_t now, int *rearmed,
+			char *errbuf);
 enum err store_lock_rm(sqlite3 *db, const char *listing, const char *device, char *errbuf);
 enum err store_lock_list(sqlite3 *db, struct lock_map **out, size_t *n, char *errbuf);
 
