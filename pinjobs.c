@@ -54,6 +54,22 @@ static void note(void *p, const char *msg)
 		printf("%s\n", msg);
 }
 
+static void warn(void *p, const char *msg)
+{
+	struct ctx *c = p;
+
+	cli_error(c->g, "%s", msg);
+}
+
+/* 1 if an earlier job of this run found the lock refused (1106). */
+static int held(const struct due_job *due, size_t upto, const int *hold, const char *device)
+{
+	for (size_t k = 0; k < upto; k++)
+		if (hold[k] && strcmp(due[k].j.device, device) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Crash points for the P3 test (isync's way): with STAYS_PIN_CRASH_AT=N the
  * program _exit()s right after the N-th step of the run, as if killed.
@@ -86,6 +102,7 @@ static int run(struct global *g, int dry_run, long max)
 	struct config cfg;
 	struct ctx cx = { .g = g };
 	struct due_job *due = NULL;
+	int *hold = NULL;
 	struct http *http = NULL;
 	struct tuya_client *tuya = NULL;
 	struct tuya_token tok;
@@ -147,12 +164,18 @@ static int run(struct global *g, int dry_run, long max)
 	pr.now = g->now;
 	pr.step = cx.crash_at ? crash_point : NULL;
 	pr.note = note;
+	pr.warn = warn;
 	pr.ctx = &cx;
+	hold = xcalloc(n, sizeof(*hold));
 
 	for (size_t i = 0; i < n; i++) {
 		enum pinrun_result r;
 		int claimed;
 
+		if (held(due, i, hold, due[i].j.device)) {
+			skipped++;
+			continue;
+		}
 		if ((e = pinstore_claim(db, due[i].j.id, g->now, &claimed, eb)) != ERR_OK)
 			goto fail;
 		if (!claimed) {
@@ -175,6 +198,12 @@ static int run(struct global *g, int dry_run, long max)
 				  due[i].j.id, eb);
 			code = EX_NOPERM;
 			goto summary;
+		case PR_HOLD_LOCK:
+			hold[i] = 1;
+			skipped++;
+			cli_error(g, "%s", eb);
+			code = EX_NOPERM;
+			break;
 		case PR_STOP_NET:
 			retried++;
 			cli_error(g, "%s", eb);
@@ -200,6 +229,7 @@ fail:
 	code = err_exitcode(e);
 out:
 	free(due);
+	free(hold);
 	tuya_client_free(tuya);
 	http_free(http);
 	db_close(db);

@@ -347,12 +347,30 @@ static int parse_text(struct config *c, const char *file, char *text,
 		}
 		*eq = '\0';
 		key = trim(line);
-		val = eq + 1;
-		cut_comment(val);
-		val = trim(val);
-		if (val[0] == '"' && strlen(val) >= 2 && val[strlen(val) - 1] == '"') {
-			val[strlen(val) - 1] = '\0';
+		val = trim(eq + 1);
+		if (val[0] == '"') {
+			/* "quoted": ';' and '#' inside are part of the value. */
+			char *close = strchr(val + 1, '"');
+			char *rest;
+
+			if (!close) {
+				strbuf_addf(errs, "%s:%d: %s: missing closing quote\n", file,
+					    lineno, key);
+				nerr++;
+				continue;
+			}
+			*close = '\0';
+			rest = trim(close + 1);
+			if (*rest && *rest != ';' && *rest != '#') {
+				strbuf_addf(errs, "%s:%d: %s: text after the closing quote\n",
+					    file, lineno, key);
+				nerr++;
+				continue;
+			}
 			val++;
+		} else {
+			cut_comment(val);
+			val = trim(val);
 		}
 		if (!section[0]) {
 			strbuf_addf(errs, "%s:%d: key '%s' outside of a known section\n",

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -57,6 +58,9 @@ enum err hook_run(const char *path, const char *input, char *errbuf)
 		int err;
 
 		signal(SIGPIPE, SIG_DFL);
+		/* Secrets given through the environment stay with us (SPEC §8). */
+		unsetenv("STAYS_CLIENT_SECRET");
+		unsetenv("TUYA_CLIENT_SECRET");
 		if (dup2(p[0], 0) < 0)
 			_exit(127);
 		execv(path, argv);
@@ -67,6 +71,7 @@ enum err hook_run(const char *path, const char *input, char *errbuf)
 	close(p[0]);
 	close(errp[1]);
 	write_all(p[1], input, strlen(input));
+	write_all(p[1], "\n", 1);	/* one line, for `read` in shell hooks */
 	close(p[1]);
 	nerr = read(errp[0], child_err, sizeof(int));
 	close(errp[0]);

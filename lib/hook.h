@@ -2,7 +2,9 @@
  * hook.h - run an operator's hook program ([hooks] on_pin, on_failure)
  * with a JSON document on its standard input.
  *
- * The program is executed directly (no shell), inherits stdout and stderr
+ * The program is executed directly (no shell) with the environment less
+ * STAYS_CLIENT_SECRET and TUYA_CLIENT_SECRET, gets the JSON as one line on
+ * its stdin, inherits stdout and stderr
  * (cron mails what it prints), and is killed after HOOK_TIMEOUT_S seconds.
  * A failing hook is reported, never fatal: the PIN it announces is already
  * on the lock.

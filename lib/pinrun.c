@@ -46,6 +46,22 @@ static void note(struct pinrun *pr, const char *fmt, ...)
 	pr->note(pr->ctx, msg);
 }
 
+static void warn(struct pinrun *pr, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void warn(struct pinrun *pr, const char *fmt, ...)
+{
+	char msg[ERRBUF_SIZE + 128];
+	va_list ap;
+
+	if (!pr->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pr->warn(pr->ctx, msg);
+}
+
 static const char *job_code(const struct due_job *dj)
 {
 	return dj->have_resv ? dj->code : dj->j.resv;
@@ -70,7 +86,7 @@ static void run_failure_hook(struct pinrun *pr, const struct due_job *dj, const 
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (text && hook_run(pr->cfg->hooks.on_failure, text, eb) != ERR_OK)
-		note(pr, "%s", eb);
+		warn(pr, "on_failure %s (for job %s)", eb, dj->j.id);
 	cJSON_free(text);
 }
 
@@ -87,9 +103,17 @@ static enum pinrun_result failed(struct pinrun *pr, const struct due_job *dj,
 	time_t next = pr->now + pinrun_backoff(dj->attempts + 1);
 
 	if (st && st->cls == TUYA_AUTH) {
-		/* Wrong credentials: not this job's fault; it stays pending. */
+		/* Refused credentials are not this job's fault: it stays pending. */
 		if (pinstore_unclaim(pr->db, dj->j.id, eb) != ERR_OK)
-			note(pr, "%s", eb);
+			warn(pr, "%s", eb);
+		if (st->code == 1106) {
+			/* Only this lock: unlinked from the cloud project. */
+			xstrlcpy(msg, errbuf, sizeof(msg));
+			snprintf(errbuf, ERRBUF_SIZE,
+				 "job %.100s left pending: Tuya denies access to lock %.64s (is it linked to the cloud project?): %.240s",
+				 dj->j.id, dj->j.device, msg);
+			return PR_HOLD_LOCK;
+		}
 		return PR_STOP_AUTH;
 	}
 	if (e == ERR_PROTOCOL) {
@@ -151,7 +175,8 @@ static void run_pin_hook(struct pinrun *pr, const struct due_job *dj, const char
 	cJSON_Delete(o);
 	if (text) {
 		if (hook_run(pr->cfg->hooks.on_pin, text, eb) != ERR_OK)
-			note(pr, "%s (for %s on lock %s; the PIN stays)", eb, dj->code, dj->j.device);
+			warn(pr, "on_pin %s (for %s on lock %s; the PIN stays)", eb, dj->code,
+			     dj->j.device);
 		explicit_bzero(text, strlen(text));
 	}
 	cJSON_free(text);
@@ -286,7 +311,7 @@ static enum pinrun_result do_generate(struct pinrun *pr, const struct due_job *d
 			/* A definite refusal created nothing: forget the intent. */
 			if (permanent && (st.cls == TUYA_PIN_REJECTED || st.code) &&
 			    pinstore_revoked(pr->db, cred.rowid, NULL, pr->now, eb) != ERR_OK)
-				note(pr, "%s", eb);
+				warn(pr, "%s", eb);
 			explicit_bzero(pin, sizeof(pin));
 			return failed(pr, dj, &st, e, permanent, errbuf);
 		}

@@ -29,6 +29,8 @@ enum pinrun_result {
 	PR_FAILED,      /* failed for good (max_attempts, or a permanent error) */
 	PR_SKIPPED,     /* the job changed under us (reconcile got there first) */
 	PR_STOP_AUTH,   /* credentials refused: stop the run, exit 77 */
+	PR_HOLD_LOCK,   /* access to this lock refused (1106): the job stays
+	                   pending, other locks go on, exit 77 */
 	PR_STOP_NET     /* Tuya unreachable: the job is retried; stop the run */
 };
 
@@ -41,6 +43,8 @@ struct pinrun {
 	void (*step)(void *ctx, const char *what);
 	/* -v lines (may be NULL); never given a PIN or a secret. */
 	void (*note)(void *ctx, const char *msg);
+	/* Problems that do not fail the job, e.g. a failing hook (may be NULL). */
+	void (*warn)(void *ctx, const char *msg);
 	void *ctx;
 	int protocol_errors;            /* answers that broke the protocol */
 };

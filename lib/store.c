@@ -497,8 +497,10 @@ enum err store_lock_add(sqlite3 *db, const struct lock_map *l, time_t now, int *
 		return db_error(db, "cannot read locks", errbuf);
 	if ((e = db_prepare(db, "INSERT INTO locks (device_id, listing_id, name, pin_length, "
 			    "timezone, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-			    "ON CONFLICT(device_id) DO UPDATE SET name = excluded.name, "
-			    "pin_length = excluded.pin_length, timezone = excluded.timezone",
+			    "ON CONFLICT(device_id) DO UPDATE SET "
+			    "name = coalesce(excluded.name, name), "
+			    "pin_length = coalesce(excluded.pin_length, pin_length), "
+			    "timezone = coalesce(excluded.timezone, timezone)",
 			    &st, errbuf)) != ERR_OK)
 		return e;
 	sqlite3_bind_text(st, 1, l->device, -1, SQLITE_STATIC);
@@ -521,8 +523,7 @@ enum err store_lock_add(sqlite3 *db, const struct lock_map *l, time_t now, int *
 	 */
 	if ((e = db_prepare(db, "UPDATE pin_jobs SET status = 'pending', attempts = 0, "
 			    "next_attempt_at = NULL, last_error = NULL, updated_at = ?2 "
-			    "WHERE device_id = ?1 AND status = 'failed' "
-			    "AND action IN ('generate', 'update')", &st, errbuf)) != ERR_OK)
+			    "WHERE device_id = ?1 AND status = 'failed'", &st, errbuf)) != ERR_OK)
 		return e;
 	sqlite3_bind_text(st, 1, l->device, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);

@@ -72,10 +72,10 @@ enum err store_job_counts(sqlite3 *db, long *pending, long *failed, time_t *next
 
 /*
  * The mapping.  add: insert, or update the name, PIN length and zone of a
- * lock already mapped to that listing; ERR_DATA if the device belongs to
- * another listing.  Adding a lock re-arms its generate/update jobs that
- * failed for good (the operator fixed its settings); *rearmed (may be
- * NULL) receives how many.
+ * lock already mapped to that listing (an empty field keeps the stored
+ * value); ERR_DATA if the device belongs to another listing.  Adding a lock
+ * re-arms its jobs that failed for good (the operator fixed its settings);
+ * *rearmed (may be NULL) receives how many.
  */
 enum err store_lock_add(sqlite3 *db, const struct lock_map *l, time_t now, int *rearmed,
 			char *errbuf);

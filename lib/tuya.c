@@ -736,6 +736,7 @@ enum err tuya_parse_password(const cJSON *obj, struct tuya_password *out,
 	const cJSON *name, *ds;
 	long long id, phase, eff, inv, dsv = -1;
 
+	assert(out);
 	if (!cJSON_IsObject(obj))
 		return ERRF(errbuf, ERR_PROTOCOL, "password entry is not an object");
 	if (json_int64(field(obj, "id"), &id) < 0 || id <= 0)
@@ -763,7 +764,7 @@ enum err tuya_parse_password(const cJSON *obj, struct tuya_password *out,
 			    "password %lld has an invalid 'delivery_status'", id);
 
 	out->id = (int64_t)id;
-	out->name = xstrdup(cJSON_IsString(name) ? name->valuestring : "");
+	out->name = xstrdup(name && cJSON_IsString(name) && name->valuestring ? name->valuestring : "");
 	out->phase = (int)phase;
 	out->effective = eff;
 	out->invalid = inv;
@@ -1320,7 +1321,7 @@ enum err tuya_get_temp_password(struct tuya_client *c, const char *device,
 {
 	struct tuya_status dummy;
 	struct tuya_envelope env = TUYA_ENVELOPE_INIT;
-	struct tuya_password p;
+	struct tuya_password p = { 0, NULL, 0, 0, 0, -1 };
 	struct strbuf path = STRBUF_INIT;
 	char perr[ERRBUF_SIZE];
 	enum err e;

@@ -38,6 +38,8 @@ cat > "$T/tuya.json" <<EOF
     {"id": "fc08lock0123456789abcd", "name": "case 8", "pin_length": 7, "online": true, "category": "ms"},
     {"id": "fc09lockA123456789abcd", "name": "case 9 A", "pin_length": 7, "online": true, "category": "ms"},
     {"id": "fc09lockB123456789abcd", "name": "case 9 B", "pin_length": 7, "online": true, "category": "ms"},
+    {"id": "fc12lockA123456789abcd", "name": "case 12 A", "pin_length": 7, "online": true, "category": "ms", "linked": false},
+    {"id": "fc12lockB123456789abcd", "name": "case 12 B", "pin_length": 7, "online": true, "category": "ms"},
     {"id": "fc10lock0123456789abcd", "name": "case 10", "pin_length": 7, "online": true, "category": "ms"}
   ]
 }
@@ -609,6 +611,29 @@ run_case "7b: create answer cut off: exit 69, retry adopts the password, no seco
 run_case "8: job of a vanished reservation failed, other jobs run" case8
 run_case "9: listing moved to another lock: revoked on A, created on B" case9
 run_case "10: second pin-runner exits 75; stays-reconcile runs alongside" case10
+
+# ---- 12. One lock not linked to the cloud project (1106) ------------------
+# Only that lock's jobs wait (pending, no attempt counted); the other locks
+# get their PINs; the run exits 77 so the operator hears of it.
+case12() {
+	new_case
+	DA=fc12lockA123456789abcd DB=fc12lockB123456789abcd
+	R1=c650f1a2c3d4e5f6a7b8c121 R2=c650f1a2c3d4e5f6a7b8c122
+	L12A=63dd7e20333d8b60be51c12a L12B=63dd7e20333d8b60be51c12b
+	stays_data "$(resv $R1 RVF12A $L12A 2026-12-10 2026-12-12)" \
+		"$(resv $R2 RVF12B $L12B 2026-12-10 2026-12-12)"
+	expect 0 sr locks add $L12A $DA
+	expect 0 sr locks add $L12B $DB
+	expect 0 sr --now $NOW
+	run_pr 77 --now $T1
+	grep -q "job generate:$R1:$DA left pending: Tuya denies access to lock $DA" "$T/err" ||
+		fail "1106 message: $(cat "$T/err")"
+	[ "$(job_field "generate:$R1:$DA" status)" = pending ] || fail "refused lock's job not pending"
+	[ "$(job_field "generate:$R1:$DA" attempts)" = 0 ] || fail "refused lock's job counted an attempt"
+	[ "$(live_passwords $DB RVF12B)" = 1 ] || fail "the other lock got no PIN"
+	truth $R2 $DB RVF12B
+}
+run_case "12: one unlinked lock (1106): its jobs wait, other locks proceed, exit 77" case12
 
 # ---- 11. No secret, token or PIN in any output ---------------------------
 case11() {

@@ -117,3 +117,17 @@ expect 0 pr --now 2026-12-14T14:00:00Z
 [ "$(sql "SELECT count(*) FROM credentials WHERE state != 'revoked'")" = 0 ] || fail "live credentials left"
 [ "$(sql "SELECT count(*) FROM pin_jobs WHERE status = 'pending'")" = 0 ] || fail "pending jobs left"
 ok "revoke at check-out + revoke_after"
+
+# A failing on_pin hook is reported on stderr at default verbosity and does
+# not undo the PIN; hooks never see secrets given through the environment.
+printf '#!/bin/sh\nread -r line\nenv > "%s/hook.env"\nexit 3\n' "$T" > "$T/on_pin"
+stays_data "$(resv c650f1a2c3d4e5f6a7b80003 RV003 $L1 2026-12-20 2026-12-22)"
+expect 0 sr --now 2026-12-20T12:00:00Z
+sed -i 's/^client_secret = 0f1e2d3c4b5a69788796a5b4c3d2e1f0$/client_secret = overridden-by-env/' "$T/stays.conf"
+TUYA_CLIENT_SECRET=0f1e2d3c4b5a69788796a5b4c3d2e1f0 expect 0 pr --now 2026-12-20T16:00:00Z
+grep -q "^pin-runner: on_pin hook '$T/on_pin' exited 3 (for RV003 on lock $D1; the PIN stays)" "$T/err" ||
+	fail "failing hook not reported: $(cat "$T/err")"
+[ "$(live_passwords $D1 RV003)" = 1 ] || fail "PIN undone by a failing hook"
+[ -s "$T/hook.env" ] || fail "hook did not run"
+! grep -q 'TUYA_CLIENT_SECRET\|0f1e2d3c4b5a69788796a5b4c3d2e1f0' "$T/hook.env" || fail "hook saw the secret"
+ok "failing hook reported, PIN kept, no secret in the hook's environment"

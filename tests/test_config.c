@@ -111,7 +111,7 @@ static const char full[] =
 	"[stays]\n"
 	"url = https://acme.stays.net/\n"
 	"client_id = fake-id\n"
-	"client_secret = \"fake;secret\"\n"
+	"client_secret = \"fake ;secret # x\"   ; a comment\n"
 	"types = booked, contract\n"
 	"past_days = 3\n"
 	"future_days = 200\n"
@@ -148,7 +148,7 @@ static void test_full(void **state)
 	assert_string_equal(c.db_path, "/srv/stays/stays.db");
 	assert_string_equal(c.cron, "0,30 * * * *");
 	assert_string_equal(c.stays.url, "https://acme.stays.net");
-	assert_string_equal(c.stays.client_secret, "fake;secret");
+	assert_string_equal(c.stays.client_secret, "fake ;secret # x");
 	assert_int_equal(c.stays.ntypes, 2);
 	assert_string_equal(c.stays.types[0], "booked");
 	assert_int_equal(c.stays.retries, 5);
@@ -264,6 +264,8 @@ static const struct {
 	{ "[schedule]\ncron = 61 * * * *\n", "2: cron: bad cron expression" },
 	{ "[database]\npath = relative.db\n", "2: path: must be an absolute path" },
 	{ "[pins]\nlength = 6\nlength = 7\n", "3: duplicate key 'length' in [pins]" },
+	{ "[stays]\nclient_id = \"abc\n", "2: client_id: missing closing quote" },
+	{ "[stays]\nclient_id = \"abc\" def\n", "2: client_id: text after the closing quote" },
 };
 
 static void test_errors(void **state)
