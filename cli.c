@@ -40,15 +40,20 @@ int cli_global_opt(struct global *g, int c, const char *arg)
 	return 0;
 }
 
+static void verror(const struct global *g, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", g->prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void cli_error(const struct global *g, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", g->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verror(g, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void cli_error_lines(const struct global *g, const char *text)
@@ -67,11 +72,9 @@ int cli_usage_error(const struct global *g, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", g->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	verror(g, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	g->usage(stderr);
 	return EX_USAGE;
 }

@@ -30,20 +30,28 @@ static void step(struct pinrun *pr, const char *what)
 		pr->step(pr->ctx, what);
 }
 
+/* Format a message and hand it to fn (a note or a warning), if set. */
+static void say(struct pinrun *pr, void (*fn)(void *ctx, const char *msg),
+		const char *fmt, va_list ap)
+{
+	char msg[ERRBUF_SIZE + 128];
+
+	if (!fn)
+		return;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fn(pr->ctx, msg);
+}
+
 static void note(struct pinrun *pr, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 static void note(struct pinrun *pr, const char *fmt, ...)
 {
-	char msg[ERRBUF_SIZE + 128];
 	va_list ap;
 
-	if (!pr->note)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	say(pr, pr->note, fmt, ap);
 	va_end(ap);
-	pr->note(pr->ctx, msg);
 }
 
 static void warn(struct pinrun *pr, const char *fmt, ...)
@@ -51,15 +59,11 @@ static void warn(struct pinrun *pr, const char *fmt, ...)
 
 static void warn(struct pinrun *pr, const char *fmt, ...)
 {
-	char msg[ERRBUF_SIZE + 128];
 	va_list ap;
 
-	if (!pr->warn)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	say(pr, pr->warn, fmt, ap);
 	va_end(ap);
-	pr->warn(pr->ctx, msg);
 }
 
 static const char *job_code(const struct due_job *dj)

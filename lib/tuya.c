@@ -1109,6 +1109,20 @@ static int check_device(const char *device, struct tuya_status *st,
 	return -1;
 }
 
+/* check_device() and a password id > 0. */
+static int check_password(const char *device, int64_t id, struct tuya_status *st,
+			  char *errbuf)
+{
+	if (check_device(device, st, errbuf) < 0)
+		return -1;
+	if (id > 0)
+		return 0;
+	st->cls = TUYA_PERMANENT;
+	ERRF(errbuf, ERR_DATA, "tuya device '%s': invalid password id %lld", device,
+	     (long long)id);
+	return -1;
+}
+
 enum err tuya_get_ticket(struct tuya_client *c, const char *device,
 			 struct tuya_ticket *ticket, struct tuya_status *st,
 			 char *errbuf)
@@ -1249,14 +1263,8 @@ enum err tuya_modify_temp_password(struct tuya_client *c, const char *device,
 
 	if (!st)
 		st = &dummy;
-	if (check_device(device, st, errbuf) < 0)
+	if (check_password(device, id, st, errbuf) < 0)
 		return ERR_DATA;
-	if (id <= 0) {
-		st->cls = TUYA_PERMANENT;
-		return ERRF(errbuf, ERR_DATA,
-			    "tuya device '%s': invalid password id %lld", device,
-			    (long long)id);
-	}
 	strbuf_addf(&path,
 		    "/v1.0/devices/%s/door-lock/temp-passwords/%lld/modify-password",
 		    device, (long long)id);
@@ -1329,14 +1337,8 @@ enum err tuya_get_temp_password(struct tuya_client *c, const char *device,
 	if (!st)
 		st = &dummy;
 	memset(out, 0, sizeof(*out));
-	if (check_device(device, st, errbuf) < 0)
+	if (check_password(device, id, st, errbuf) < 0)
 		return ERR_DATA;
-	if (id <= 0) {
-		st->cls = TUYA_PERMANENT;
-		return ERRF(errbuf, ERR_DATA,
-			    "tuya device '%s': invalid password id %lld", device,
-			    (long long)id);
-	}
 	strbuf_addf(&path, "/v1.0/devices/%s/door-lock/temp-password/%lld",
 		    device, (long long)id);
 	e = call_api(c, "get a temporary password", device, "GET",
@@ -1374,14 +1376,8 @@ enum err tuya_delete_temp_password(struct tuya_client *c, const char *device,
 
 	if (!st)
 		st = &dummy;
-	if (check_device(device, st, errbuf) < 0)
+	if (check_password(device, id, st, errbuf) < 0)
 		return ERR_DATA;
-	if (id <= 0) {
-		st->cls = TUYA_PERMANENT;
-		return ERRF(errbuf, ERR_DATA,
-			    "tuya device '%s': invalid password id %lld", device,
-			    (long long)id);
-	}
 	strbuf_addf(&path, "/v1.0/devices/%s/door-lock/temp-passwords/%lld",
 		    device, (long long)id);
 	e = call_api(c, "delete a temporary password", device, "DELETE",
