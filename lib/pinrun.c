@@ -312,8 +312,13 @@ static enum pinrun_result do_generate(struct pinrun *pr, const struct due_job *d
 					 dj->code, length, dj->listing, dj->j.device);
 				xstrlcpy(errbuf, eb, ERRBUF_SIZE);
 			}
-			/* A definite refusal created nothing: forget the intent. */
-			if (permanent && (st.cls == TUYA_PIN_REJECTED || st.code) &&
+			/*
+			 * Tuya refused the call with a code (not a busy or token
+			 * error, which are retried as they are): nothing was
+			 * created, so forget the intent; a later revoke then has
+			 * nothing to look for on a lock that may not even exist.
+			 */
+			if (st.code && st.cls != TUYA_RETRY && st.cls != TUYA_TOKEN &&
 			    pinstore_revoked(pr->db, cred.rowid, NULL, pr->now, eb) != ERR_OK)
 				warn(pr, "%s", eb);
 			explicit_bzero(pin, sizeof(pin));

@@ -632,6 +632,14 @@ case12() {
 	[ "$(job_field "generate:$R1:$DA" attempts)" = 0 ] || fail "refused lock's job counted an attempt"
 	[ "$(live_passwords $DB RVF12B)" = 1 ] || fail "the other lock got no PIN"
 	truth $R2 $DB RVF12B
+	[ "$(sql "SELECT count(*) FROM credentials WHERE device_id = '$DA' AND state != 'revoked'")" = 0 ] ||
+		fail "a refused create left a live credential"
+	# The operator unmaps the wrong lock: nothing is left to do on it.
+	expect 0 sr locks rm $L12A $DA
+	expect 0 sr --now $((T1 + 60))
+	run_pr 0 --now $((T1 + 60))
+	[ "$(sql "SELECT count(*) FROM pin_jobs WHERE device_id = '$DA' AND status IN ('pending', 'running', 'failed')")" = 0 ] ||
+		fail "jobs left on the unmapped lock: $(sql "SELECT id, status FROM pin_jobs WHERE device_id = '$DA'")"
 }
 run_case "12: one unlinked lock (1106): its jobs wait, other locks proceed, exit 77" case12
 
