@@ -301,19 +301,28 @@ enum err pinstore_intent(sqlite3 *db, const char *resv, const char *device,
 	return step_done(db, st, "cannot record the PIN intent", errbuf);
 }
 
+/* The statement that moves a credential's window, bound. */
+static enum err window_stmt(sqlite3 *db, long long rowid, time_t vf, time_t vu,
+			    sqlite3_stmt **st, char *errbuf)
+{
+	enum err e;
+
+	if ((e = db_prepare(db, "UPDATE credentials SET valid_from = ?2, valid_until = ?3 "
+			    "WHERE id = ?1", st, errbuf)) != ERR_OK)
+		return e;
+	sqlite3_bind_int64(*st, 1, rowid);
+	sqlite3_bind_int64(*st, 2, (sqlite3_int64)vf);
+	sqlite3_bind_int64(*st, 3, (sqlite3_int64)vu);
+	return ERR_OK;
+}
+
 enum err pinstore_cred_window(sqlite3 *db, long long rowid, time_t vf, time_t vu,
 			      char *errbuf)
 {
 	sqlite3_stmt *st = NULL;
-	enum err e;
+	enum err e = window_stmt(db, rowid, vf, vu, &st, errbuf);
 
-	if ((e = db_prepare(db, "UPDATE credentials SET valid_from = ?2, valid_until = ?3 "
-			    "WHERE id = ?1", &st, errbuf)) != ERR_OK)
-		return e;
-	sqlite3_bind_int64(st, 1, rowid);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)vf);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)vu);
-	return step_done(db, st, "cannot update a credential", errbuf);
+	return e != ERR_OK ? e : step_done(db, st, "cannot update a credential", errbuf);
 }
 
 /* Run stmt (already bound) and then finish the job, in one transaction. */
@@ -353,15 +362,9 @@ enum err pinstore_updated(sqlite3 *db, long long rowid, time_t vf, time_t vu,
 			  const char *job_id, time_t now, char *errbuf)
 {
 	sqlite3_stmt *st = NULL;
-	enum err e;
+	enum err e = window_stmt(db, rowid, vf, vu, &st, errbuf);
 
-	if ((e = db_prepare(db, "UPDATE credentials SET valid_from = ?2, valid_until = ?3 "
-			    "WHERE id = ?1", &st, errbuf)) != ERR_OK)
-		return e;
-	sqlite3_bind_int64(st, 1, rowid);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)vf);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)vu);
-	return with_job_done(db, st, job_id, now, errbuf);
+	return e != ERR_OK ? e : with_job_done(db, st, job_id, now, errbuf);
 }
 
 enum err pinstore_revoked(sqlite3 *db, long long rowid, const char *job_id, time_t now,
