@@ -71,82 +71,58 @@ cycle() {
 	return 0
 }
 
-# Phase 1: generate.  Reference first.
-cp "$T/pristine.db" "$T/stays.db"
-fresh_fake
-cycle $GEN 0
-check_locks "uninterrupted generate"
-state > "$T/ref-gen"
-[ "$(grep -c '|active|' "$T/ref-gen")" = 3 ] || fail "reference: $(cat "$T/ref-gen")"
-stop_fake
-n=1
-while :; do
-	cp "$T/pristine.db" "$T/stays.db"
-	fresh_fake
-	cycle $GEN $n || break
-	check_locks "generate, crash at step $n"
-	state > "$T/got"
-	diff -u "$T/ref-gen" "$T/got" >&2 || fail "generate, crash at step $n: end state differs from an uninterrupted run"
-	stop_fake
-	n=$((n + 1))
-done
-[ $n -gt 12 ] || fail "only $((n - 1)) crash points in the generate run"
-ok "generate: crashed at each of $((n - 1)) steps, one password per lock, same end state"
-stop_fake
+# crash_every_step LABEL SETUP NOW MIN: SETUP (a function) prepares the
+# database and a fresh fake; an uninterrupted pin-runner run at NOW gives
+# the reference end state ($T/ref-LABEL); then for N = 1, 2, ... until a run
+# no longer reaches step N, SETUP again, crash at N, run again, and compare.
+# At least MIN crash points must exist.
+crash_every_step() {
+	$2
+	cycle "$3" 0
+	check_locks "uninterrupted $1"
+	state > "$T/ref-$1"
+	n=1
+	while :; do
+		$2
+		cycle "$3" $n || break
+		check_locks "$1, crash at step $n"
+		state > "$T/got"
+		diff -u "$T/ref-$1" "$T/got" >&2 ||
+			fail "$1, crash at step $n: end state differs from an uninterrupted run"
+		n=$((n + 1))
+	done
+	[ $n -gt "$4" ] || fail "only $((n - 1)) crash points in the $1 run"
+	STEPS=$((n - 1))
+}
 
-# Phase 2: revoke, from the state after the reference generate.
-cp "$T/pristine.db" "$T/stays.db"
-fresh_fake
-cycle $GEN 0
-cp "$T/stays.db" "$T/generated.db"
-curl -sf "$URL/_fake/tuya/state" > /dev/null
-cycle $REV 0
-check_locks "uninterrupted revoke"
-state > "$T/ref-rev"
-[ "$(tail -n 1 "$T/ref-rev")" = 3 ] || fail "reference revoke: $(cat "$T/ref-rev")"
-stop_fake
-n=1
-while :; do
-	cp "$T/pristine.db" "$T/stays.db"
-	fresh_fake
-	cycle $GEN 0
-	cycle $REV $n || break
-	check_locks "revoke, crash at step $n"
-	state > "$T/got"
-	diff -u "$T/ref-rev" "$T/got" >&2 || fail "revoke, crash at step $n: end state differs"
-	stop_fake
-	n=$((n + 1))
-done
-[ $n -gt 3 ] || fail "only $((n - 1)) crash points in the revoke run"
-ok "revoke: crashed at each of $((n - 1)) steps, nothing left on the locks"
-
-# Phase 3: a date change on PINs already on the locks (update jobs).
+DATES_BEFORE="$(resv d650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-12)"
+DATES_AFTER="$(resv d650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-14)"
+RV002="$(resv d650f1a2c3d4e5f6a7b80002 RV002 $L2 2026-12-10 2026-12-11)"
 UPD=2026-12-10T19:00:00Z
-cp "$T/pristine.db" "$T/stays.db"
-fresh_fake
-cycle $GEN 0
-stays_data "$(resv d650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-14)" \
-	"$(resv d650f1a2c3d4e5f6a7b80002 RV002 $L2 2026-12-10 2026-12-11)"
-expect 0 sr --now $UPD
-cycle $UPD 0
-check_locks "uninterrupted update"
-state > "$T/ref-upd"
-grep -q "|$(date -d 2026-12-14T14:00:00Z +%s)\$" "$T/ref-upd" || fail "reference update: $(cat "$T/ref-upd")"
-n=1
-while :; do
-	stays_data "$(resv d650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-12)" \
-		"$(resv d650f1a2c3d4e5f6a7b80002 RV002 $L2 2026-12-10 2026-12-11)"
+
+setup_generate() {	# reconciled, nothing on the locks yet
+	stays_data "$DATES_BEFORE" "$RV002"
 	cp "$T/pristine.db" "$T/stays.db"
 	fresh_fake
+}
+setup_revoke() {	# the PINs are on the locks, check-out has passed
+	setup_generate
 	cycle $GEN 0
-	stays_data "$(resv d650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-14)" \
-		"$(resv d650f1a2c3d4e5f6a7b80002 RV002 $L2 2026-12-10 2026-12-11)"
+}
+setup_update() {	# the PINs are on the locks, then RV001 stays two days longer
+	setup_revoke
+	stays_data "$DATES_AFTER" "$RV002"
 	expect 0 sr --now $UPD
-	cycle $UPD $n || break
-	check_locks "update, crash at step $n"
-	state > "$T/got"
-	diff -u "$T/ref-upd" "$T/got" >&2 || fail "update, crash at step $n: end state differs"
-	n=$((n + 1))
-done
-[ $n -gt 6 ] || fail "only $((n - 1)) crash points in the update run"
-ok "update: crashed at each of $((n - 1)) steps, new window on the locks, same end state"
+}
+
+crash_every_step generate setup_generate $GEN 12
+[ "$(grep -c '|active|' "$T/ref-generate")" = 3 ] || fail "reference: $(cat "$T/ref-generate")"
+ok "generate: crashed at each of $STEPS steps, one password per lock, same end state"
+
+crash_every_step revoke setup_revoke $REV 3
+[ "$(tail -n 1 "$T/ref-revoke")" = 3 ] || fail "reference revoke: $(cat "$T/ref-revoke")"
+ok "revoke: crashed at each of $STEPS steps, nothing left on the locks"
+
+crash_every_step update setup_update $UPD 6
+grep -q "|$(date -d 2026-12-14T14:00:00Z +%s)\$" "$T/ref-update" || fail "reference update: $(cat "$T/ref-update")"
+ok "update: crashed at each of $STEPS steps, new window on the locks, same end state"
