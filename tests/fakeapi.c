@@ -717,7 +717,7 @@ const struct fake_param *fake_param(const struct fake_request *req,
 	return NULL;
 }
 
-static int hexval(char c)
+int fake_hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -740,9 +740,9 @@ static char *url_decode(const char *s, size_t n, size_t *outlen)
 	for (i = 0; i < n; i++) {
 		if (s[i] == '+') {
 			out[o++] = ' ';
-		} else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-		           hexval(s[i + 2]) >= 0) {
-			out[o++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+		} else if (s[i] == '%' && i + 2 < n && fake_hexval(s[i + 1]) >= 0 &&
+		           fake_hexval(s[i + 2]) >= 0) {
+			out[o++] = (char)(fake_hexval(s[i + 1]) * 16 + fake_hexval(s[i + 2]));
 			i += 2;
 		} else {
 			out[o++] = s[i];

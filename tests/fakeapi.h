@@ -116,6 +116,9 @@ void fake_respond_message(struct fake_response *resp, unsigned int status,
 
 /* Wall clock in milliseconds since the epoch. */
 int64_t fake_now_ms(void);
+/* The value of a hex digit (either case), or -1. */
+int fake_hexval(char c);
+
 /* n random characters from [0-9A-Za-z] (alnum) or [0-9a-f] (hex), plus NUL. */
 void fake_random_alnum(char *out, size_t n);
 void fake_random_hex(char *out, size_t n);

@@ -211,17 +211,6 @@ static void hex_upper(const unsigned char *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hexdigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex (either case) to bytes; false if odd length or not hex. */
 static bool hex_decode(const char *s, unsigned char *out, size_t cap,
                        size_t *n)
@@ -231,7 +220,7 @@ static bool hex_decode(const char *s, unsigned char *out, size_t cap,
 	if (len % 2 || len / 2 > cap)
 		return false;
 	for (i = 0; i < len / 2; i++) {
-		int hi = hexdigit(s[2 * i]), lo = hexdigit(s[2 * i + 1]);
+		int hi = fake_hexval(s[2 * i]), lo = fake_hexval(s[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return false;
