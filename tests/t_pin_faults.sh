@@ -123,6 +123,17 @@ lock_field() {	# lock_field DEVICE NAME FIELD (of the live password)
 	jq -r --arg d "$1" --arg n "$2" --arg f "$3" \
 		'[.devices[] | select(.id == $d) | .passwords[] | select(.name == $n and (.phase == 1 or .phase == 2))][0][$f]' "$T/state"
 }
+# book LISTING [locks add options]: reservation $R ($C, 2026-12-10..12) on
+# LISTING, lock $D mapped to it, reconciled at $NOW; $job is its generate job.
+book() {
+	job="generate:$R:$D"
+	stays_data "$(resv $R $C $1 2026-12-10 2026-12-12)"
+	listing=$1
+	shift
+	expect 0 sr locks add $listing $D "$@"
+	expect 0 sr --now $NOW
+}
+
 job_field() {	# job_field JOB COLUMN
 	sql "SELECT $2 FROM pin_jobs WHERE id = '$1'"
 }
@@ -169,10 +180,7 @@ L10=63dd7e20333d8b60be51c010
 case1() {
 	new_case
 	D=fc01lock0123456789abcd R=c650f1a2c3d4e5f6a7b8c001 C=RVF01
-	job="generate:$R:$D"
-	stays_data "$(resv $R $C $L01 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L01 $D
-	expect 0 sr --now $NOW
+	book $L01
 	[ "$(job_field "$job" status)" = pending ] || fail "no pending job $job"
 
 	create_fault $D '"code":1110,"times":1'
@@ -209,10 +217,7 @@ case1() {
 case2() {
 	new_case
 	D=fc02lock0123456789abcd R=c650f1a2c3d4e5f6a7b8c002 C=RVF02
-	job="generate:$R:$D"
-	stays_data "$(resv $R $C $L02 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L02 $D
-	expect 0 sr --now $NOW
+	book $L02
 	# Tuya 1199 four times, then HTTP 500 for ever, on the ticket call.
 	ticket_fault $D '"code":1199,"times":4'
 	ticket_fault $D '"status":500,"times":-1'
@@ -237,10 +242,7 @@ case2() {
 case2b() {
 	new_case 3
 	D=fc02lock0123456789abce R=c650f1a2c3d4e5f6a7b8c012 C=RVF02B
-	job="generate:$R:$D"
-	stays_data "$(resv $R $C $L02 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L02 $D
-	expect 0 sr --now $NOW
+	book $L02
 	ticket_fault $D '"code":1199,"times":-1'
 	run_pr 1 --now $T1
 	[ "$(job_field "$job" next_attempt_at)" = $((T1 + 60)) ] || fail "1st next_attempt_at"
@@ -269,10 +271,7 @@ case2b() {
 case3() {
 	new_case
 	D=fc03lock0123456789abcd R=c650f1a2c3d4e5f6a7b8c003 C=RVF03
-	job="generate:$R:$D"
-	stays_data "$(resv $R $C $L03 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L03 $D --pin-length 7	# the lock takes 6
-	expect 0 sr --now $NOW
+	book $L03 --pin-length 7	# the lock takes 6
 	run_pr 1 --now $T1
 	grep -qF "$job" "$T/err" || fail "stderr does not name the job: $(cat "$T/err")"
 	grep -q 'rejected the PIN' "$T/err" && grep -q 'length' "$T/err" || fail "stderr does not say the lock rejected the PIN length: $(cat "$T/err")"
@@ -291,10 +290,7 @@ case3() {
 case3b() {
 	new_case
 	D=fc03lock0123456789abcd R=c650f1a2c3d4e5f6a7b8c013 C=RVF03B
-	job="generate:$R:$D"
-	stays_data "$(resv $R $C $L03 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L03 $D --pin-length 7
-	expect 0 sr --now $NOW
+	book $L03 --pin-length 7
 	run_pr 1 --now $T1
 	[ "$(job_field "$job" status)" = failed ] || fail "status $(job_field "$job" status) after 1109"
 	grep -q 'locks add [^ ]* [^ ]* --pin-length' "$T/err" || fail "the message gives no remedy: $(cat "$T/err")"
@@ -390,10 +386,7 @@ case5() {
 case6() {
 	new_case
 	D=fc06lock0123456789abcd R=c650f1a2c3d4e5f6a7b8c006 C=RVF06
-	job="generate:$R:$D"
-	stays_data "$(resv $R $C $L06 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L06 $D
-	expect 0 sr --now $NOW
+	book $L06
 	create_fault $D '"code":2001,"times":1'
 	run_pr 1 --now $T1
 	grep -qF "$job" "$T/err" || fail "stderr does not name the job: $(cat "$T/err")"
@@ -419,10 +412,7 @@ case6() {
 case7() {
 	new_case
 	D=fc07lock0123456789abcd R=c650f1a2c3d4e5f6a7b8c007 C=RVF07
-	job="generate:$R:$D"
-	stays_data "$(resv $R $C $L07 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L07 $D
-	expect 0 sr --now $NOW
+	book $L07
 	# 5xx: a failed item to retry (P5), the run itself completed: exit 1.
 	create_fault $D '"status":500,"times":1'
 	run_pr 1 --now $T1
@@ -454,10 +444,7 @@ case7() {
 case7b() {
 	new_case
 	D=fc07lock0123456789abcd R=c650f1a2c3d4e5f6a7b8c017 C=RVF07B
-	job="generate:$R:$D"
-	stays_data "$(resv $R $C $L07 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L07 $D
-	expect 0 sr --now $NOW
+	book $L07
 	create_fault $D '"body":"truncated","times":1'
 	run_pr 69 --now $T1
 	grep -qF "$job" "$T/err" || fail "stderr does not name the job: $(cat "$T/err")"
