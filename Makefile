@@ -58,7 +58,12 @@ $(BUILD)/schema.h: schema.sql tools/embed.sh | deps
 	@mkdir -p $(@D)
 	sh tools/embed.sh schema_sql < schema.sql > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h) cli.h $(BUILD)/schema.h | deps
+MIGRATIONS = $(sort $(wildcard migrations/*.sql))
+$(BUILD)/migrations.h: $(MIGRATIONS) tools/embed.sh | deps
+	@mkdir -p $(@D)
+	for f in $(MIGRATIONS); do n=$${f##*/}; sh tools/embed.sh migration_$${n%.sql} < $$f || exit 1; done > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.o: %.c $(wildcard lib/*.h) cli.h $(BUILD)/schema.h $(BUILD)/migrations.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -145,7 +150,7 @@ bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-reserved-identifier,$
 -bugprone-assignment-in-if-condition,-bugprone-narrowing-conversions,$\
 -bugprone-suspicious-string-compare,-bugprone-branch-clone,-bugprone-sizeof-expression
 
-lint: $(BUILD)/schema.h
+lint: $(BUILD)/schema.h $(BUILD)/migrations.h
 	@for m in $(MAN8) $(MAN5); do \
 	  echo "$(MANDOC) -Tlint -W warning $$m"; \
 	  $(MANDOC) -Tlint -W warning $$m || exit 1; \

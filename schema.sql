@@ -1,8 +1,8 @@
 -- schema.sql - the whole state of stays-reconcile and pin-runner.
 --
 -- Applied by the programs (lib/db.c), never by hand: a new database gets
--- this file and PRAGMA user_version = 1; older versions are migrated step
--- by step in lib/db.c.  All times are Unix seconds (UTC) unless the column
+-- this file and PRAGMA user_version = 2 (DB_SCHEMA_VERSION); an older one
+-- is brought here by the files in migrations/, step by step.  All times are Unix seconds (UTC) unless the column
 -- name ends in _ms.  The file holds PINs: the programs create it mode 0600.
 
 -- Reservations as last fetched from Stays (R3).  status: active (a PIN
@@ -60,26 +60,43 @@ CREATE TABLE pin_jobs (
 CREATE INDEX pin_jobs_due ON pin_jobs (status, due_at);
 CREATE INDEX pin_jobs_reservation ON pin_jobs (reservation_id, device_id);
 
--- What is (or may be) on each lock.  state: creating (intent recorded
--- before the create call, P3), active, revoked.  At most one row per
--- (reservation, device) that is not revoked.
+-- What is (or may be) on each lock (SPEC P2-P4, P3a).  state:
+--   creating     intent recorded before the create call (P3): the password
+--                may or may not exist; found again by its unique name
+--   unconfirmed  the cloud has it (password_id), the lock has not yet
+--                reported it delivered with this window (phase 2)
+--   active       the lock confirmed it (phase 2, Zigbee delivery 2)
+--   revoking     deleted in the cloud, the lock has not confirmed it gone
+--   revoked      confirmed gone, or never created
+-- creating, unconfirmed, active and revoking may all open the door.  At
+-- most one wanted credential (creating/unconfirmed/active) per
+-- (reservation, lock); a password id belongs to one credential that is
+-- not revoked.  name is unique to the credential ("RV02J-k3f9"), so a
+-- crash-safe retry adopts its own password and never a stranger's.
 CREATE TABLE credentials (
 	id              INTEGER PRIMARY KEY,
 	reservation_id  TEXT NOT NULL,
 	device_id       TEXT NOT NULL,
-	password_id     INTEGER,                 -- Tuya temp password id
-	name            TEXT NOT NULL,           -- name on the lock (reservation code)
+	password_id     INTEGER,                 -- Tuya temp password id; NULL while creating
+	name            TEXT NOT NULL,           -- name on the lock, unique to this credential
 	pin             TEXT NOT NULL,
-	valid_from      INTEGER NOT NULL,
+	valid_from      INTEGER NOT NULL,        -- the window the cloud was given
 	valid_until     INTEGER NOT NULL,
 	state           TEXT NOT NULL DEFAULT 'creating'
-	                CHECK (state IN ('creating', 'active', 'revoked')),
+	                CHECK (state IN ('creating', 'unconfirmed', 'active', 'revoking',
+	                                 'revoked')),
+	phase           INTEGER,                 -- phase the lock last reported, NULL if never read
 	created_at      INTEGER NOT NULL,
+	confirmed_at    INTEGER,                 -- when the lock last confirmed the window
+	notified_at     INTEGER,                 -- when the on_pin hook last succeeded
 	revoked_at      INTEGER
 );
 CREATE UNIQUE INDEX credentials_live ON credentials (reservation_id, device_id)
-	WHERE state != 'revoked';
+	WHERE state IN ('creating', 'unconfirmed', 'active');
+CREATE UNIQUE INDEX credentials_password ON credentials (device_id, password_id)
+	WHERE state != 'revoked' AND password_id IS NOT NULL;
 CREATE INDEX credentials_device ON credentials (device_id, state);
+CREATE INDEX credentials_reservation ON credentials (reservation_id, device_id);
 
 -- One row per run of stays-reconcile (R9).
 CREATE TABLE reconciliation_logs (
@@ -104,6 +121,21 @@ CREATE INDEX reconciliation_logs_status ON reconciliation_logs (status);
 CREATE INDEX reconciliation_logs_created ON reconciliation_logs (created_at);
 CREATE INDEX reconciliation_logs_pending ON reconciliation_logs (started_at)
 	WHERE status = 'pending';
+
+-- pin-runner's last run (SPEC, status pinRunner): one row, replaced by every
+-- run that is not a dry run.  status: success (every due job done or
+-- nothing due), failed (a job failed or is retried, or the run stopped).
+CREATE TABLE pin_runner_log (
+	id           INTEGER PRIMARY KEY CHECK (id = 1),
+	started_at   INTEGER NOT NULL,
+	completed_at INTEGER NOT NULL,
+	status       TEXT NOT NULL CHECK (status IN ('success', 'failed')),
+	due          INTEGER NOT NULL DEFAULT 0,
+	done         INTEGER NOT NULL DEFAULT 0,
+	retried      INTEGER NOT NULL DEFAULT 0,
+	failed       INTEGER NOT NULL DEFAULT 0,
+	message      TEXT
+);
 
 -- The Tuya access token cache (P6): one row.
 CREATE TABLE tuya_token (

@@ -1,9 +1,11 @@
 /*
  * db.c - open, create (mode 0600: the file holds PINs) and migrate.
  *
- * Migrations are versioned with PRAGMA user_version.  Version 1 is
- * schema.sql itself (embedded at build time); each later version adds one
- * entry to migrations[] that only ever adds or copies, never drops data.
+ * Migrations are versioned with PRAGMA user_version.  An empty database
+ * gets schema.sql (the current schema, embedded at build time) and
+ * DB_SCHEMA_VERSION at once; an older one runs migrations/N.sql for each
+ * version N above its own, in order, in one transaction.  A migration only
+ * ever adds, or copies a table into a new shape: it never drops data.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,13 +16,14 @@
 
 #include "db.h"
 #include "schema.h"
+#include "migrations.h"
 #include "banned.h"
 
 static const struct {
 	int version;
 	const char *sql;
 } migrations[] = {
-	{ 1, schema_sql },
+	{ 2, migration_2 },
 };
 
 enum err db_error(sqlite3 *db, const char *what, char *errbuf)
@@ -103,7 +106,15 @@ static enum err migrate(sqlite3 *db, const char *path, char *errbuf)
 			    sqlite3_errmsg(db));
 	/* Re-read inside the write transaction: another process may have won. */
 	v = db_version(db);
-	for (size_t i = 0; i < sizeof(migrations) / sizeof(*migrations); i++) {
+	if (v == 0) {
+		char pragma[64];
+
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", DB_SCHEMA_VERSION);
+		if (sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, pragma, NULL, NULL, NULL) != SQLITE_OK)
+			goto fail;
+	}
+	for (size_t i = 0; v > 0 && i < sizeof(migrations) / sizeof(*migrations); i++) {
 		char pragma[64];
 
 		if (migrations[i].version <= v)
@@ -162,7 +173,7 @@ enum err db_open(const char *path, enum db_mode mode, sqlite3 **out, char *errbu
 	}
 	if (mode == DB_READWRITE) {
 		if (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+		    sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
 			e = ERRF(errbuf, ERR_DB, "cannot open database '%s': %s", path,
 				 sqlite3_errmsg(db));
 			goto fail;

@@ -7,6 +7,11 @@
  * half a plan.  So each run's changes go in one BEGIN IMMEDIATE ... COMMIT;
  * WAL mode lets status and pin-runner read meanwhile, and the busy timeout
  * makes writers wait for each other instead of failing.
+ *
+ * Durability: synchronous = FULL, so a committed transaction survives a
+ * power loss.  pin-runner depends on it: the intent it commits before a
+ * create call (SPEC P3) must still be there after a crash, or a retry would
+ * create a second password.
  */
 #ifndef STAYS_DB_H
 #define STAYS_DB_H
@@ -15,7 +20,7 @@
 
 #include "err.h"
 
-#define DB_SCHEMA_VERSION 1
+#define DB_SCHEMA_VERSION 2
 #define DB_BUSY_TIMEOUT_MS 10000
 
 enum db_mode {

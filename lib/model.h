@@ -8,6 +8,7 @@
 #ifndef STAYS_MODEL_H
 #define STAYS_MODEL_H
 
+#include <string.h>
 #include <time.h>
 
 #define ID_MAX 64       /* Stays _id, _idlisting, Tuya device id */
@@ -51,13 +52,25 @@ struct job {
 	char status[9];         /* pending|running|done|failed|canceled */
 };
 
-/* A credential that is (or may be) on a lock: state creating or active. */
+/*
+ * A credential that is (or may be) on a lock: every state but revoked
+ * (creating, unconfirmed, active, revoking; see schema.sql).
+ */
 struct cred {
 	char resv[ID_MAX + 1];
 	char device[ID_MAX + 1];
 	time_t valid_from;
 	time_t valid_until;
-	char state[9];
+	char state[12];
+	int has_password;       /* the cloud gave it a password id */
 };
+
+/* 1 if state is one of a credential that is wanted on the lock (creating,
+ * unconfirmed, active), as opposed to revoking or revoked. */
+static inline int cred_state_wanted(const char *state)
+{
+	return strcmp(state, "creating") == 0 || strcmp(state, "unconfirmed") == 0 ||
+	       strcmp(state, "active") == 0;
+}
 
 #endif
