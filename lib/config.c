@@ -130,9 +130,8 @@ static const char *set_value(struct config *c, const struct key *k,
 			snprintf(msg, msgsize, "unknown time zone '%s'", v);
 			return msg;
 		}
-		if (k->type == K_URL && strncmp(v, "https://", 8) != 0 &&
-		    strncmp(v, "http://", 7) != 0) {
-			snprintf(msg, msgsize, "'%s' is not an http:// or https:// URL", v);
+		if (k->type == K_URL && util_url_problem(v)) {
+			snprintf(msg, msgsize, "'%s' %s", v, util_url_problem(v));
 			return msg;
 		}
 		if (k->type == K_CRON) {
@@ -249,7 +248,8 @@ static char *trim(char *s)
 	return s;
 }
 
-/* Cut an inline comment: ';' or '#' preceded by white space. */
+/* Cut an inline comment: ';' or '#' preceded by white space.  v is the
+ * text after '=', untrimmed. */
 static void cut_comment(char *v)
 {
 	for (char *p = v; *p; p++) {
@@ -294,10 +294,9 @@ static void set_defaults(struct config *c)
 
 /* Parse the file's text; one error line per bad line. */
 static int parse_text(struct config *c, const char *file, char *text,
-		      struct strbuf *errs, int *holds_secret)
+		      struct strbuf *errs, int *holds_secret, int seen[NKEYS])
 {
 	char section[32] = "";
-	char seen[NKEYS] = { 0 };
 	int nerr = 0, lineno = 0;
 	char *line;
 	char msg[ERRBUF_SIZE];
@@ -348,6 +347,12 @@ static int parse_text(struct config *c, const char *file, char *text,
 		*eq = '\0';
 		key = trim(line);
 		val = trim(eq + 1);
+		if (val[0] != '"') {
+			/* Cut the comment first, so that "key =   ; later" is
+			 * empty, not "; later". */
+			cut_comment(eq + 1);
+			val = trim(eq + 1);
+		}
 		if (val[0] == '"') {
 			/* "quoted": ';' and '#' inside are part of the value. */
 			char *close = strchr(val + 1, '"');
@@ -368,9 +373,6 @@ static int parse_text(struct config *c, const char *file, char *text,
 				continue;
 			}
 			val++;
-		} else {
-			cut_comment(val);
-			val = trim(val);
 		}
 		if (!section[0]) {
 			strbuf_addf(errs, "%s:%d: key '%s' outside of a known section\n",
@@ -391,7 +393,7 @@ static int parse_text(struct config *c, const char *file, char *text,
 			nerr++;
 			continue;
 		}
-		seen[k - keys] = 1;
+		seen[k - keys] = lineno;
 		err = set_value(c, k, val, msg, sizeof(msg));
 		if (err) {
 			strbuf_addf(errs, "%s:%d: %s: %s\n", file, lineno, key, err);
@@ -400,6 +402,45 @@ static int parse_text(struct config *c, const char *file, char *text,
 		}
 		if (k->type == K_SECRET)
 			*holds_secret = 1;
+	}
+	return nerr;
+}
+
+/*
+ * SPEC §3: a PIN must never be removed before the end it was given
+ * (revoke_after >= valid_after), nor be due after the start it was given
+ * (generate_before >= valid_before).  Reported at the line of the shorter
+ * key, or of the other one, or without a line when both are defaults.
+ */
+static int check_durations(const struct config *c, const char *file, const int seen[NKEYS],
+			   struct strbuf *errs)
+{
+	static const struct {
+		const char *shorter, *longer, *why;
+	} rules[] = {
+		{ "revoke_after", "valid_after",
+		  "the PIN would be removed before the end of its window" },
+		{ "generate_before", "valid_before",
+		  "the PIN would be created after the start of its window" },
+	};
+	int nerr = 0;
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(*rules); i++) {
+		const struct key *a = find_key("pins", rules[i].shorter);
+		const struct key *b = find_key("pins", rules[i].longer);
+		long va = *(const long *)((const char *)c + a->off);
+		long vb = *(const long *)((const char *)c + b->off);
+		int line = seen[a - keys] ? seen[a - keys] : seen[b - keys];
+
+		if (va >= vb)
+			continue;
+		if (line)
+			strbuf_addf(errs, "%s:%d: ", file, line);
+		else
+			strbuf_addf(errs, "%s: ", file);
+		strbuf_addf(errs, "[pins] %s (%lds) is shorter than %s (%lds): %s\n",
+			    rules[i].shorter, va, rules[i].longer, vb, rules[i].why);
+		nerr++;
 	}
 	return nerr;
 }
@@ -458,6 +499,7 @@ enum err config_load(struct config *c, const char *path, struct strbuf *errs)
 {
 	const char *file = path;
 	int named = 1, fd = -1, holds_secret = 0, nerr = 0;
+	int seen[NKEYS] = { 0 };
 	struct stat st;
 	char *text = NULL;
 	enum err e = ERR_OK;
@@ -491,7 +533,7 @@ enum err config_load(struct config *c, const char *path, struct strbuf *errs)
 		e = ERR_CONFIG;
 		goto out;
 	}
-	nerr += parse_text(c, file, text, errs, &holds_secret);
+	nerr += parse_text(c, file, text, errs, &holds_secret, seen);
 	if (holds_secret && (st.st_mode & (S_IRWXG | S_IRWXO))) {
 		strbuf_reset(errs);
 		strbuf_addf(errs,
@@ -502,6 +544,7 @@ enum err config_load(struct config *c, const char *path, struct strbuf *errs)
 	}
 environment:
 	nerr += apply_env(c, errs);
+	nerr += check_durations(c, c->path ? c->path : "configuration", seen, errs);
 	if (nerr)
 		e = ERR_CONFIG;
 out:

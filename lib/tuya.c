@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "ids.h"
 #include "tuya.h"
 #include "banned.h"
 
@@ -196,21 +197,6 @@ static int printable(const char *s, size_t max, int allow_space)
 		if (ch < 0x20 || ch >= 0x7f || (ch == ' ' && !allow_space))
 			return 0;
 		if (n + 1 >= max)
-			return 0;
-	}
-	return n > 0;
-}
-
-static int valid_device(const char *d)
-{
-	size_t n = 0;
-
-	if (!d)
-		return 0;
-	for (; d[n]; n++) {
-		if (n >= TUYA_DEVICE_MAX)
-			return 0;
-		if (!isalnum((unsigned char)d[n]) && d[n] != '-' && d[n] != '_')
 			return 0;
 	}
 	return n > 0;
@@ -963,6 +949,8 @@ static enum err send_request(struct tuya_client *c, const char *what,
 
 	e = http_request(c->http, method, strbuf_str(&url), headers, body,
 			 body_len, &resp, herr);
+	if (!token_call)
+		st->sent = 1;
 	if (e) {
 		st->cls = e == ERR_UNAVAILABLE ? TUYA_RETRY : TUYA_PERMANENT;
 		e = ERRF(errbuf, e, "%s: cannot %s: %s", who, what, herr);
@@ -1100,7 +1088,7 @@ static int check_device(const char *device, struct tuya_status *st,
 			char *errbuf)
 {
 	status_reset(st);
-	if (valid_device(device))
+	if (ids_device_valid(device))
 		return 0;
 	st->cls = TUYA_PERMANENT;
 	ERRF(errbuf, ERR_DATA,
@@ -1204,6 +1192,7 @@ static enum err send_password(struct tuya_client *c, const char *what,
 	tuya_password_body(name, enc, ticket.id, effective, invalid, &body);
 	if (c->step)
 		c->step(c->step_ctx, "ticket");
+	st->sent = 0;	/* the ticket call is not the write */
 	e = call_api(c, what, device, method, path, body.buf, body.len, env, st,
 		     errbuf);
 	if (c->step)

@@ -53,13 +53,14 @@
 
 #include "err.h"
 #include "http.h"
+#include "ids.h"
 #include "util.h"
 
 #define TUYA_TOKEN_MAX      256   /* buffer size for a token, NUL included */
 #define TUYA_TICKET_ID_MAX  64    /* buffer size for a ticket id */
 #define TUYA_NAME_MAX       64    /* buffer size for a password name we send */
 #define TUYA_MSG_MAX        128   /* buffer size for Tuya's msg in messages */
-#define TUYA_DEVICE_MAX     64    /* longest device id accepted */
+#define TUYA_DEVICE_MAX     TUYA_DEVICE_ID_MAX /* longest device id (ids.h) */
 #define TUYA_SIGN_LEN       64    /* hex characters of a sign */
 #define TUYA_TOKEN_MARGIN_MS 60000LL /* re-fetch when fewer remain */
 
@@ -98,7 +99,10 @@ struct tuya_status {
 	long long code;      /* Tuya code of a failure envelope, else 0 */
 	long http_status;    /* HTTP status, 0 when no response arrived */
 	long retry_after;    /* Retry-After in seconds, -1 when absent */
+	int sent;            /* create/modify: the write request went out (it
+	                        may have taken effect even if the call failed) */
 };
+#define TUYA_STATUS_INIT { TUYA_OK, 0, 0, -1, 0 }
 
 /* ------------------------------------------------------------------------
  * Signing and crypto (pure; OpenSSL libcrypto; no I/O)
@@ -352,8 +356,8 @@ void tuya_client_set_step(struct tuya_client *c, void (*fn)(void *ctx, const cha
 
 /*
  * Every network call below:
- *   device: the Tuya device id, 1 to TUYA_DEVICE_MAX letters, digits, '-'
- *           or '_' (anything else is ERR_DATA before any request).  Borrowed.
+ *   device: the Tuya device id as ids_device_valid() accepts it (anything
+ *           else is ERR_DATA before any request).  Borrowed.
  *   st:     filled with the outcome (may be NULL); see the table at the top.
  *   errbuf: ERRBUF_SIZE bytes or NULL; on error a message like
  *           "tuya device 'bf01...': cannot create a temporary password:

@@ -234,6 +234,107 @@ int util_parse_hhmm(const char *s, int *h, int *m)
 	return (*h < 24 && *m < 60) ? 0 : -1;
 }
 
+int util_parse_hhmm_ss(const char *s, int *h, int *m)
+{
+	char hm[6];
+	const char *p;
+	int sec;
+
+	if (strlen(s) == 5)
+		return util_parse_hhmm(s, h, m);
+	if (strlen(s) != 8 || s[5] != ':')
+		return -1;
+	memcpy(hm, s, 5);
+	hm[5] = '\0';
+	p = s + 6;
+	if (digits(&p, 2, &sec) || sec > 59)
+		return -1;
+	return util_parse_hhmm(hm, h, m);
+}
+
+int util_valid_time_suffix(const char *s)
+{
+	const char *p = s;
+	int h, mi, sec, oh, om;
+
+	if (!*p)
+		return 1;
+	if (*p++ != 'T' || digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) ||
+	    h > 23 || mi > 59)
+		return 0;
+	if (*p == ':') {
+		p++;
+		if (digits(&p, 2, &sec) || sec > 59)
+			return 0;
+		if (*p == '.') {
+			size_t n = strspn(++p, "0123456789");
+
+			if (n == 0 || n > 9)
+				return 0;
+			p += n;
+		}
+	}
+	if (*p == 'Z')
+		return p[1] == '\0';
+	if (*p == '+' || *p == '-') {
+		p++;
+		if (digits(&p, 2, &oh) || oh > 23)
+			return 0;
+		if (*p == ':')
+			p++;
+		if (digits(&p, 2, &om) || om > 59)
+			return 0;
+	}
+	return *p == '\0';
+}
+
+const char *util_url_problem(const char *s)
+{
+	const char *p;
+	size_t n;
+
+	if (strncmp(s, "https://", 8) == 0)
+		p = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		p = s + 7;
+	else
+		return "is not an http:// or https:// URL";
+	if (*p == '[') {
+		n = strspn(p + 1, "0123456789abcdefABCDEF:.");
+		if (n == 0 || p[1 + n] != ']')
+			return "has a malformed [IPv6] host";
+		p += n + 2;
+	} else {
+		n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.");
+		if (n == 0)
+			return "has no host name";
+		if (p[0] == '.' || p[0] == '-' || p[n - 1] == '-')
+			return "has a malformed host name";
+		for (size_t i = 0; i + 1 < n; i++)
+			if (p[i] == '.' && p[i + 1] == '.')
+				return "has a malformed host name";
+		p += n;
+	}
+	if (*p == ':') {
+		long port = 0;
+
+		n = strspn(++p, "0123456789");
+		if (n == 0 || n > 5)
+			return "has a malformed port";
+		for (size_t i = 0; i < n; i++)
+			port = port * 10 + (p[i] - '0');
+		if (port < 1 || port > 65535)
+			return "has a port out of range";
+		p += n;
+	}
+	if (*p && *p != '/' && *p != '?')
+		return "has a character that cannot follow the host";
+	for (; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return "has a space or control character";
+	return NULL;
+}
+
 int util_parse_time(const char *s, time_t *out)
 {
 	const char *p = s;

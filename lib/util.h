@@ -58,6 +58,24 @@ int util_parse_date(const char *s, int *y, int *m, int *d);
 /* Parse "HH:MM" (00:00-23:59).  Returns 0 or -1. */
 int util_parse_hhmm(const char *s, int *h, int *m);
 
+/* Parse "HH:MM" or "HH:MM:SS" (seconds 00-59, then ignored).  0 or -1. */
+int util_parse_hhmm_ss(const char *s, int *h, int *m);
+
+/*
+ * 1 if s is what may follow a date in an ISO-8601 date-time: "" or
+ * "T" HH:MM[:SS[.digits]] [Z | +HH:MM | -HH:MM | +HHMM | -HHMM], each field
+ * in range; else 0.
+ */
+int util_valid_time_suffix(const char *s);
+
+/*
+ * Check an http:// or https:// URL: a host of letters, digits, '-' and
+ * '.' (or an [IPv6] literal), an optional :port (1-65535), and an
+ * optional path of printable characters without spaces.  Returns NULL if
+ * valid, else a static message saying what is wrong.
+ */
+const char *util_url_problem(const char *s);
+
 /*
  * Parse a duration: digits followed by s, m, h or d ("90m", "2h", "0m").
  * A bare number is seconds.  Returns 0 or -1 (malformed or overflow).

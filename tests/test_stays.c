@@ -38,7 +38,7 @@ static char *read_fixture(const char *name, size_t *len)
 static enum err parse(const char *body, size_t len, struct fetch_result *fr, size_t *count,
 		      char *eb)
 {
-	return stays_parse_page(body, len, STAYS_PAGE_LIMIT, "page 1", fr, count, eb);
+	return stays_parse_page(body, len, STAYS_PAGE_LIMIT, "page 1", 0, fr, count, eb);
 }
 
 static void test_good_page(void **state)
@@ -106,6 +106,101 @@ static void test_bad_items(void **state)
 	assert_true(fr.bad_without_id);
 	fetch_result_release(&fr);
 	free(body);
+}
+
+/* R8: in the canceled query, a readable _id is all a cancellation needs. */
+static void test_bad_items_canceled(void **state)
+{
+	struct fetch_result fr;
+	size_t len, count;
+	char eb[ERRBUF_SIZE];
+	char *body = read_fixture("page-bad-items.json", &len);
+
+	(void)state;
+	memset(&fr, 0, sizeof(fr));
+	assert_int_equal(stays_parse_page(body, len, STAYS_PAGE_LIMIT, "page 1", 1, &fr, &count,
+					  eb), ERR_OK);
+	assert_int_equal(fr.n, 2);
+	assert_int_equal(fr.ncancel, 8);
+	assert_string_equal(fr.cancel_ids[0], "a0000000000000000000000b");
+	assert_int_equal(fr.nbad, 0);
+	/* Only the items without a usable _id are errors. */
+	assert_int_equal(fr.nerrors, 3);
+	assert_true(fr.bad_without_id);
+	assert_non_null(strstr(strbuf_str(&fr.notes),
+			       "reservation BADGU (a0000000000000000000000c) in the canceled query: field 'guests' is not a whole number"));
+	fetch_result_release(&fr);
+	free(body);
+}
+
+/* Times and dates: exactly the forms Stays uses, nothing after them. */
+static void test_field_forms(void **state)
+{
+	static const struct {
+		const char *in_date, *in_time;
+		const char *err;        /* NULL: valid */
+	} cases[] = {
+		{ "2026-01-01", "15:00", NULL },
+		{ "2026-01-01", "15:00:59", NULL },
+		{ "2026-01-01T15:00:00Z", "15:00", NULL },
+		{ "2026-01-01T15:00:00.123-03:00", "15:00", NULL },
+		{ "2026-01-01T15:00", "15:00", NULL },
+		{ "2026-01-01", "11:00:zz", "field 'checkInTime' is not a time" },
+		{ "2026-01-01", "11:00:60", "field 'checkInTime' is not a time" },
+		{ "2026-01-01", "11:0", "field 'checkInTime' is not a time" },
+		{ "2026-01-01Tgarbage", "15:00", "field 'checkInDate' is not a date" },
+		{ "2026-01-01T", "15:00", "field 'checkInDate' is not a date" },
+		{ "2026-01-01T25:00:00Z", "15:00", "field 'checkInDate' is not a date" },
+		{ "2026-01-01T15:00:00Zjunk", "15:00", "field 'checkInDate' is not a date" },
+		{ "2026-01-01 15:00", "15:00", "field 'checkInDate' is not a date" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct fetch_result fr;
+		struct strbuf body = STRBUF_INIT;
+		char eb[ERRBUF_SIZE];
+		size_t count;
+
+		memset(&fr, 0, sizeof(fr));
+		strbuf_addf(&body, "[{\"_id\":\"a1\",\"id\":\"C1\",\"_idlisting\":\"L1\","
+			    "\"checkInDate\":\"%s\",\"checkInTime\":\"%s\",\"checkOutDate\":\"2026-01-03\","
+			    "\"type\":\"booked\"}]", cases[i].in_date, cases[i].in_time);
+		assert_int_equal(parse(body.buf, body.len, &fr, &count, eb), ERR_OK);
+		if (!cases[i].err) {
+			if (fr.n != 1)
+				fail_msg("case %zu (%s %s): %s", i, cases[i].in_date,
+					 cases[i].in_time, strbuf_str(&fr.errors));
+			assert_string_equal(fr.items[0].in_date, "2026-01-01");
+			assert_int_equal(strlen(fr.items[0].in_time), 5);
+		} else if (fr.n != 0 || !strstr(strbuf_str(&fr.errors), cases[i].err)) {
+			fail_msg("case %zu (%s %s): want '%s', got '%s'", i, cases[i].in_date,
+				 cases[i].in_time, cases[i].err, strbuf_str(&fr.errors));
+		}
+		fetch_result_release(&fr);
+		strbuf_release(&body);
+	}
+}
+
+/* R6: the single-reservation answer. */
+static void test_parse_reservation(void **state)
+{
+	static const char good[] =
+		"{\"_id\":\"a1\",\"id\":\"C1\",\"_idlisting\":\"L1\",\"checkInDate\":\"2026-01-01\","
+		"\"checkOutDate\":\"2026-01-03\",\"type\":\"canceled\"}";
+	struct resv r;
+	char eb[ERRBUF_SIZE];
+
+	(void)state;
+	assert_int_equal(stays_parse_reservation(good, sizeof(good) - 1, &r, eb), ERR_OK);
+	assert_string_equal(r.id, "a1");
+	assert_string_equal(r.type, "canceled");
+	assert_int_equal(stays_parse_reservation("[]", 2, &r, eb), ERR_PROTOCOL);
+	assert_non_null(strstr(eb, "not a JSON object"));
+	assert_int_equal(stays_parse_reservation("<html>", 6, &r, eb), ERR_PROTOCOL);
+	assert_non_null(strstr(eb, "HTML"));
+	assert_int_equal(stays_parse_reservation("{\"_id\":\"a1\"}", 12, &r, eb), ERR_PROTOCOL);
+	assert_non_null(strstr(eb, "missing field 'id'"));
 }
 
 static const struct {
@@ -178,7 +273,7 @@ static void test_huge_page(void **state)
 	fetch_result_release(&fr);
 	/* The same items are fine when the limit allows them. */
 	memset(&fr, 0, sizeof(fr));
-	assert_int_equal(stays_parse_page(sb.buf, sb.len, 10000, "all", &fr, &count, eb), ERR_OK);
+	assert_int_equal(stays_parse_page(sb.buf, sb.len, 10000, "all", 0, &fr, &count, eb), ERR_OK);
 	assert_int_equal(fr.n, 10000);
 	fetch_result_release(&fr);
 	strbuf_release(&sb);
@@ -214,6 +309,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good_page),
 		cmocka_unit_test(test_bad_items),
+		cmocka_unit_test(test_bad_items_canceled),
+		cmocka_unit_test(test_field_forms),
+		cmocka_unit_test(test_parse_reservation),
 		cmocka_unit_test(test_bad_pages),
 		cmocka_unit_test(test_empty_page),
 		cmocka_unit_test(test_huge_page),
