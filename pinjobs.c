@@ -44,6 +44,8 @@ struct ctx {
 	struct global *g;
 	int crash_at;           /* STAYS_PIN_CRASH_AT: a test-only crash point */
 	int steps;
+	const char *pause_at;   /* STAYS_PIN_PAUSE_AT: a test-only pause point */
+	const char *pause_dir;  /* STAYS_PIN_PAUSE_FIFO */
 };
 
 static void note(void *p, const char *msg)
@@ -71,14 +73,41 @@ static int held(const struct due_job *due, size_t upto, const int *hold, const c
 }
 
 /*
- * Crash points for the P3 test (isync's way): with STAYS_PIN_CRASH_AT=N the
- * program _exit()s right after the N-th step of the run, as if killed.
+ * Test points (isync's way).  With STAYS_PIN_CRASH_AT=N the program
+ * _exit()s right after the N-th step of the run, as if killed.  With
+ * STAYS_PIN_PAUSE_AT=STEP and STAYS_PIN_PAUSE_FIFO=DIR it stops at the
+ * first step named STEP until the test lets it go, without timing: it
+ * writes the step name to the FIFO DIR/paused (blocking until the test
+ * reads it) and then reads DIR/resume until the test closes it.  Never set
+ * outside the tests.
  */
-static void crash_point(void *p, const char *what)
+static void pause_here(struct ctx *c, const char *what)
+{
+	char path[4096], buf[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/paused", c->pause_dir);
+	if ((f = fopen(path, "w"))) {
+		fprintf(f, "%s\n", what);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/resume", c->pause_dir);
+	if ((f = fopen(path, "r"))) {
+		while (fgets(buf, sizeof(buf), f))
+			;
+		fclose(f);
+	}
+}
+
+static void test_point(void *p, const char *what)
 {
 	struct ctx *c = p;
 
-	(void)what;
+	if (c->pause_at && c->pause_dir && strcmp(c->pause_at, what) == 0) {
+		c->pause_at = NULL;
+		fflush(stdout);
+		pause_here(c, what);
+	}
 	if (c->crash_at && ++c->steps == c->crash_at) {
 		fflush(stdout);
 		_exit(99);
@@ -97,29 +126,112 @@ static void print_due(const struct due_job *d, size_t n)
 	}
 }
 
+/* The counts of one run, for -v, the exit status and the run log. */
+struct tally {
+	size_t due;
+	long done, retried, failed, skipped;
+	int code;               /* the exit status so far */
+	char message[ERRBUF_SIZE];
+};
+
+/* Keep the first problem of the run as its log message. */
+static void remember(struct tally *t, const char *msg)
+{
+	if (!t->message[0])
+		xstrlcpy(t->message, msg, sizeof(t->message));
+}
+
+/*
+ * P1: claim each due job again (it may have changed since the list was
+ * read) and execute it.  Returns 0, or the exit status that stops the run.
+ */
+static void run_jobs(struct global *g, struct pinrun *pr, const struct due_job *due,
+		     size_t n, struct tally *t)
+{
+	int *hold = xcalloc(n, sizeof(*hold));
+	char eb[ERRBUF_SIZE];
+	enum err e;
+
+	for (size_t i = 0; i < n; i++) {
+		struct due_job dj;
+		enum pinrun_result r;
+		int claimed;
+
+		if (held(due, i, hold, due[i].j.device)) {
+			t->skipped++;
+			continue;
+		}
+		if ((e = pinstore_claim(pr->db, due[i].j.id, g->now, &dj, &claimed, eb)) != ERR_OK) {
+			cli_error(g, "%s", eb);
+			remember(t, eb);
+			t->code = err_exitcode(e);
+			break;
+		}
+		if (!claimed) {
+			t->skipped++;
+			continue;
+		}
+		test_point(pr->ctx, "claimed");
+		tuya_client_set_now(pr->tuya, wall_ms());
+		r = pinrun_job(pr, &dj, eb);
+		if (tuya_client_token_fetched(pr->tuya) &&
+		    pinstore_token_save(pr->db, tuya_client_token(pr->tuya), g->now, eb) != ERR_OK)
+			cli_error(g, "%s", eb);
+		switch (r) {
+		case PR_DONE: t->done++; break;
+		case PR_SKIPPED: t->skipped++; break;
+		case PR_RETRY: t->retried++; cli_error(g, "%s", eb); remember(t, eb); break;
+		case PR_FAILED: t->failed++; cli_error(g, "%s", eb); remember(t, eb); break;
+		case PR_STOP_AUTH:
+			t->skipped++;
+			cli_error(g, "Tuya refused the credentials (job %s left pending): %s; check [tuya] client_id and client_secret",
+				  dj.j.id, eb);
+			remember(t, eb);
+			t->code = EX_NOPERM;
+			goto out;
+		case PR_HOLD_LOCK:
+			hold[i] = 1;
+			t->skipped++;
+			cli_error(g, "%s", eb);
+			remember(t, eb);
+			t->code = EX_NOPERM;
+			break;
+		case PR_STOP_NET:
+			t->retried++;
+			cli_error(g, "%s", eb);
+			remember(t, eb);
+			t->code = EX_UNAVAILABLE;
+			goto out;
+		}
+	}
+out:
+	free(hold);
+}
+
 static int run(struct global *g, int dry_run, long max)
 {
 	struct config cfg;
 	struct ctx cx = { .g = g };
 	struct due_job *due = NULL;
-	int *hold = NULL;
 	struct http *http = NULL;
 	struct tuya_client *tuya = NULL;
 	struct tuya_token tok;
 	struct pinrun pr;
+	struct tally t;
 	char eb[ERRBUF_SIZE], lockpath[4096];
 	const char *crash = getenv("STAYS_PIN_CRASH_AT");
 	sqlite3 *db = NULL;
-	size_t n = 0;
-	long done = 0, retried = 0, nfailed = 0, skipped = 0;
-	int lock_fd = -1, code = 0, found, recovered;
+	int lock_fd = -1, found, recovered;
 	enum err e;
 
+	memset(&t, 0, sizeof(t));
 	if ((e = cli_load_config(g, &cfg, CONFIG_NEED_TUYA)) != ERR_OK) {
 		config_release(&cfg);
 		return err_exitcode(e);
 	}
 	cx.crash_at = crash ? atoi(crash) : 0;
+	cx.pause_at = getenv("STAYS_PIN_PAUSE_AT");
+	cx.pause_dir = getenv("STAYS_PIN_PAUSE_FIFO");
 
 	if (!dry_run) {
 		cli_lock_path(cfg.db_path, ".pin.lock", lockpath, sizeof(lockpath));
@@ -132,14 +244,14 @@ static int run(struct global *g, int dry_run, long max)
 		goto out;	/* no database yet: nothing is due */
 	if (!dry_run && (e = pinstore_recover(db, &recovered, eb)) != ERR_OK)
 		goto fail;
-	if ((e = pinstore_due(db, g->now, max, &due, &n, eb)) != ERR_OK)
+	if ((e = pinstore_due(db, g->now, max, &due, &t.due, eb)) != ERR_OK)
 		goto fail;
-	if (n == 0)
-		goto out;	/* P7: idle, no network */
 	if (dry_run) {
-		print_due(due, n);
+		print_due(due, t.due);
 		goto out;
 	}
+	if (t.due == 0)
+		goto log;	/* P7: idle, no network */
 
 	http = http_new(&(struct http_opts){ .timeout = 30, .ca_file = cfg.tuya.ca_file });
 	if (!http) {
@@ -154,88 +266,65 @@ static int run(struct global *g, int dry_run, long max)
 	if (found)
 		tuya_client_set_token(tuya, &tok);
 	explicit_bzero(&tok, sizeof(tok));
-	if (cx.crash_at)
-		tuya_client_set_step(tuya, crash_point, &cx);
+	if (cx.crash_at || cx.pause_at)
+		tuya_client_set_step(tuya, test_point, &cx);
 
 	memset(&pr, 0, sizeof(pr));
 	pr.db = db;
 	pr.cfg = &cfg;
 	pr.tuya = tuya;
 	pr.now = g->now;
-	pr.step = cx.crash_at ? crash_point : NULL;
+	pr.step = cx.crash_at || cx.pause_at ? test_point : NULL;
 	pr.note = note;
 	pr.warn = warn;
 	pr.ctx = &cx;
-	hold = xcalloc(n, sizeof(*hold));
+	run_jobs(g, &pr, due, t.due, &t);
 
-	for (size_t i = 0; i < n; i++) {
-		enum pinrun_result r;
-		int claimed;
-
-		if (held(due, i, hold, due[i].j.device)) {
-			skipped++;
-			continue;
-		}
-		if ((e = pinstore_claim(db, due[i].j.id, g->now, &claimed, eb)) != ERR_OK)
-			goto fail;
-		if (!claimed) {
-			skipped++;
-			continue;
-		}
-		tuya_client_set_now(tuya, wall_ms());
-		r = pinrun_job(&pr, &due[i], eb);
-		if (tuya_client_token_fetched(tuya) &&
-		    pinstore_token_save(db, tuya_client_token(tuya), g->now, eb) != ERR_OK)
-			cli_error(g, "%s", eb);
-		switch (r) {
-		case PR_DONE: done++; break;
-		case PR_SKIPPED: skipped++; break;
-		case PR_RETRY: retried++; cli_error(g, "%s", eb); break;
-		case PR_FAILED: nfailed++; cli_error(g, "%s", eb); break;
-		case PR_STOP_AUTH:
-			skipped++;
-			cli_error(g, "Tuya refused the credentials (job %s left pending): %s; check [tuya] client_id and client_secret",
-				  due[i].j.id, eb);
-			code = EX_NOPERM;
-			goto summary;
-		case PR_HOLD_LOCK:
-			hold[i] = 1;
-			skipped++;
-			cli_error(g, "%s", eb);
-			code = EX_NOPERM;
-			break;
-		case PR_STOP_NET:
-			retried++;
-			cli_error(g, "%s", eb);
-			code = EX_UNAVAILABLE;
-			goto summary;
-		}
-	}
-summary:
 	if (tuya_client_token_fetched(tuya) &&
 	    pinstore_token_save(db, tuya_client_token(tuya), g->now, eb) != ERR_OK)
 		cli_error(g, "%s", eb);
 	if (g->verbosity > 0)
 		printf("pin-runner: %zu due, %ld done, %ld to retry, %ld failed, %ld skipped (%d token request%s)\n",
-		       n, done, retried, nfailed, skipped, tuya_client_token_requests(tuya),
+		       t.due, t.done, t.retried, t.failed, t.skipped, tuya_client_token_requests(tuya),
 		       tuya_client_token_requests(tuya) == 1 ? "" : "s");
-	if (!code && pr.protocol_errors)
-		code = EX_PROTOCOL;
-	if (!code && (retried || nfailed))
-		code = 1;
+	if (!t.code && pr.protocol_errors)
+		t.code = EX_PROTOCOL;
+	if (!t.code && (t.retried || t.failed))
+		t.code = 1;
+log:
+	{
+		struct pin_run_log lr = {
+			.started_at = g->now, .completed_at = g->now,
+			.status = t.code ? "failed" : "success",
+			.due = (long)t.due, .done = t.done, .retried = t.retried,
+			.failed = t.failed, .message = t.message[0] ? t.message : NULL,
+		};
+
+		if (pinstore_log_run(db, &lr, eb) != ERR_OK)
+			cli_error(g, "%s", eb);
+	}
 	goto out;
 fail:
 	cli_error(g, "%s", eb);
-	code = err_exitcode(e);
+	t.code = err_exitcode(e);
+	if (db && !dry_run && db_version(db) > 0) {
+		struct pin_run_log lr = {
+			.started_at = g->now, .completed_at = g->now, .status = "failed",
+			.due = (long)t.due, .message = eb,
+		};
+		char eb2[ERRBUF_SIZE];
+
+		if (pinstore_log_run(db, &lr, eb2) != ERR_OK)
+			cli_error(g, "%s", eb2);
+	}
 out:
 	free(due);
-	free(hold);
 	tuya_client_free(tuya);
 	http_free(http);
 	db_close(db);
 	lock_release(lock_fd);
 	config_release(&cfg);
-	return code;
+	return t.code;
 }
 
 int main(int argc, char **argv)

@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "db.h"
 #include "http.h"
+#include "ids.h"
 #include "lock.h"
 #include "plan.h"
 #include "report.h"
@@ -97,10 +98,14 @@ struct run {
 	int lock_fd;
 	struct log_row log;
 	struct timespec t0;
+	struct http *http;              /* the Stays connection, for the whole run */
+	struct stays_client sc;
 	struct fetch_result fr;
+	char **gone;                    /* R6: suspects Stays confirmed gone */
+	size_t ngone, gonealloc;
+	long kept;                      /* R6: suspects that could not be confirmed */
 	struct state st;
 	struct plan plan;
-	long requests, connections;
 };
 
 /* Record the failure in the log row (outside any transaction). */
@@ -123,6 +128,7 @@ static void log_failure(struct run *r, const char *message)
 		cli_print_json(report_log_json(&r->log));
 }
 
+/* R1: both queries over one connection, which R6 then reuses. */
 static enum err fetch_all(struct run *r, struct run_ctx *rc, const char *from,
 			  const char *to, char *eb)
 {
@@ -133,25 +139,21 @@ static enum err fetch_all(struct run *r, struct run_ctx *rc, const char *from,
 		.basic_user = r->cfg.stays.client_id,
 		.basic_pass = r->cfg.stays.client_secret,
 	};
-	struct stays_client sc = {
-		.base_url = r->cfg.stays.url,
-		.attempts = r->cfg.stays.retries,
-		.sleep_ms = sleep_ms,
-		.note = note,
-		.ctx = rc,
-	};
 	enum err e;
 
-	sc.http = http_new(&ho);
-	if (!sc.http)
+	r->http = http_new(&ho);
+	if (!r->http)
 		return ERRF(eb, ERR_INTERNAL, "cannot initialise libcurl");
-	e = stays_fetch(&sc, from, to, (const char *const *)r->cfg.stays.types,
+	r->sc.http = r->http;
+	r->sc.base_url = r->cfg.stays.url;
+	r->sc.attempts = r->cfg.stays.retries;
+	r->sc.sleep_ms = sleep_ms;
+	r->sc.note = note;
+	r->sc.ctx = rc;
+	e = stays_fetch(&r->sc, from, to, (const char *const *)r->cfg.stays.types,
 			r->cfg.stays.ntypes, &r->fr, eb);
 	if (e == ERR_OK)
-		e = stays_fetch(&sc, from, to, canceled, 1, &r->fr, eb);
-	r->requests = http_requests(sc.http);
-	r->connections = http_connections(sc.http);
-	http_free(sc.http);
+		e = stays_fetch(&r->sc, from, to, canceled, 1, &r->fr, eb);
 	return e;
 }
 
@@ -167,6 +169,82 @@ static void print_plan_text(struct run *r, FILE *f)
 	strbuf_release(&line);
 }
 
+/* The plan's input: the stored state st and what the run learnt. */
+static void make_input(const struct run *r, const struct state *st, struct plan_input *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->cfg = &r->cfg;
+	in->fetched = r->fr.items;
+	in->nfetched = r->fr.n;
+	in->stored = st->stored;
+	in->nstored = st->nstored;
+	in->locks = st->locks;
+	in->nlocks = st->nlocks;
+	in->jobs = st->jobs;
+	in->njobs = st->njobs;
+	in->creds = st->creds;
+	in->ncreds = st->ncreds;
+	in->protect = (const char *const *)r->fr.bad_ids;
+	in->nprotect = r->fr.nbad;
+	in->cancel = (const char *const *)r->fr.cancel_ids;
+	in->ncancel = r->fr.ncancel;
+	in->gone = (const char *const *)r->gone;
+	in->ngone = r->ngone;
+	in->skip_vanish = r->fr.bad_without_id;
+	in->errors = r->fr.nerrors;
+	in->force = r->force;
+}
+
+/*
+ * R6: a stored reservation missing from a complete fetch is only a
+ * suspect - a page that shifted while it was read, a stay extended past
+ * the window, an answer cut short.  Ask Stays about each one by id: gone
+ * (404, or a type that gets no PIN) is a removal; alive is fetched like
+ * the others; no answer keeps it as it is this run.  Runs outside the
+ * write transaction: it is network time.
+ */
+static enum err confirm_suspects(struct run *r, const char *from, char *eb)
+{
+	const struct resv **sus = NULL;
+	struct plan_input in;
+	struct state st;
+	size_t nsus = 0, alive = 0;
+	enum err e;
+
+	if ((e = store_load(r->db, from, r->fr.items, r->fr.n, &st, eb)) != ERR_OK)
+		return e;
+	make_input(r, &st, &in);
+	if ((e = plan_suspects(&in, r->g->now, &sus, &nsus)) != ERR_OK) {
+		ERRF(eb, e, "cannot use time zone '%s'", r->cfg.pins.timezone);
+		goto out;
+	}
+	for (size_t i = 0; i < nsus; i++) {
+		struct resv got;
+		char why[ERRBUF_SIZE];
+		int gone;
+
+		if (stays_get_reservation(&r->sc, sus[i]->id, &got, &gone, why) != ERR_OK) {
+			cli_error(r->g, "reservation %s (%s) is no longer in the Stays lists and could not be confirmed by id: %s; kept as it is this run",
+				  sus[i]->code, sus[i]->id, why);
+			r->kept++;
+		} else if (gone || !config_is_pin_type(&r->cfg, got.type)) {
+			r->gone = xgrow(r->gone, sizeof(*r->gone), r->ngone + 1, &r->gonealloc);
+			r->gone[r->ngone++] = xstrdup(sus[i]->id);
+		} else {
+			r->fr.items = xgrow(r->fr.items, sizeof(*r->fr.items), r->fr.n + 1,
+					    &r->fr.alloc);
+			r->fr.items[r->fr.n++] = got;
+			alive++;
+		}
+	}
+	if (alive)
+		fetch_result_finish(&r->fr);
+out:
+	free(sus);
+	state_release(&st);
+	return e;
+}
+
 static int do_run(struct run *r)
 {
 	struct global *g = r->g;
@@ -174,7 +252,7 @@ static int do_run(struct run *r)
 	char eb[ERRBUF_SIZE], lockpath[4096], from[11], to[11];
 	struct plan_input in;
 	struct strbuf line = STRBUF_INIT;
-	int interrupted = 0, code;
+	int interrupted = 0;
 	enum err e;
 
 	if ((e = cli_load_config(g, &r->cfg, CONFIG_NEED_STAYS)) != ERR_OK)
@@ -225,6 +303,16 @@ static int do_run(struct run *r)
 	fetch_result_finish(&r->fr);
 	if (r->fr.nerrors)
 		cli_error_lines(g, strbuf_str(&r->fr.errors));
+	if (r->fr.ncancel && g->verbosity > 0)
+		fputs(strbuf_str(&r->fr.notes), rc.vout);
+	if (r->fr.bad_without_id && g->verbosity >= 0)
+		cli_error(g, "a malformed reservation had no usable _id: vanished reservations were not looked for this run");
+
+	if ((e = confirm_suspects(r, from, eb)) != ERR_OK) {
+		cli_error(g, "%s", eb);
+		log_failure(r, eb);
+		return err_exitcode(e);
+	}
 
 	if (!r->dry_run && (e = db_begin(r->db, eb)) != ERR_OK) {
 		cli_error(g, "%s", eb);
@@ -236,27 +324,7 @@ static int do_run(struct run *r)
 		log_failure(r, eb);
 		return err_exitcode(e);
 	}
-
-	memset(&in, 0, sizeof(in));
-	in.cfg = &r->cfg;
-	in.fetched = r->fr.items;
-	in.nfetched = r->fr.n;
-	in.stored = r->st.stored;
-	in.nstored = r->st.nstored;
-	in.locks = r->st.locks;
-	in.nlocks = r->st.nlocks;
-	in.jobs = r->st.jobs;
-	in.njobs = r->st.njobs;
-	in.creds = r->st.creds;
-	in.ncreds = r->st.ncreds;
-	in.protect = (const char *const *)r->fr.bad_ids;
-	in.nprotect = r->fr.nbad;
-	in.skip_vanish = r->fr.bad_without_id;
-	in.errors = r->fr.nerrors;
-	memcpy(in.window_from, from, sizeof(in.window_from));
-	memcpy(in.window_to, to, sizeof(in.window_to));
-	in.force = r->force;
-
+	make_input(r, &r->st, &in);
 	e = plan_build(&in, g->now, &r->plan);
 	r->log.stats = r->plan.stats;
 	if (e != ERR_OK) {
@@ -264,8 +332,8 @@ static int do_run(struct run *r)
 		log_failure(r, r->plan.message);
 		return err_exitcode(e);
 	}
-	if (r->fr.bad_without_id && g->verbosity >= 0)
-		cli_error(g, "a malformed reservation had no usable _id: vanished reservations were not removed this run");
+	if (r->plan.held_back)
+		cli_error(g, "%s", r->plan.message);
 
 	if (r->dry_run) {
 		if (r->json) {
@@ -276,7 +344,8 @@ static int do_run(struct run *r)
 			print_plan_text(r, stdout);
 		}
 		strbuf_release(&line);
-		return r->plan.stats.errors ? 1 : 0;
+		return r->plan.held_back ? err_exitcode(ERR_DATA) :
+		       r->plan.stats.errors || r->kept ? 1 : 0;
 	}
 
 	if ((e = store_apply(r->db, &r->plan, g->now, eb)) != ERR_OK) {
@@ -286,12 +355,23 @@ static int do_run(struct run *r)
 	}
 	r->log.duration_ms = elapsed_ms(&r->t0);
 	r->log.completed_at = g->now + r->log.duration_ms / 1000;
-	xstrlcpy(r->log.status, "success", sizeof(r->log.status));
-	if (r->plan.stats.errors) {
-		snprintf(r->log.message, sizeof(r->log.message),
-			 "%ld malformed reservation%s skipped", r->plan.stats.errors,
-			 r->plan.stats.errors == 1 ? "" : "s");
+	xstrlcpy(r->log.status, r->plan.held_back ? "failed" : "success", sizeof(r->log.status));
+	if (r->plan.held_back) {
+		xstrlcpy(r->log.message, r->plan.message, sizeof(r->log.message));
 		r->log.has_message = 1;
+	} else if (r->plan.stats.errors || r->kept) {
+		struct strbuf m = STRBUF_INIT;
+
+		if (r->plan.stats.errors)
+			strbuf_addf(&m, "%ld malformed reservation%s skipped", r->plan.stats.errors,
+				    r->plan.stats.errors == 1 ? "" : "s");
+		if (r->kept)
+			strbuf_addf(&m, "%s%ld vanished reservation%s kept: Stays did not confirm %s",
+				    m.len ? "; " : "", r->kept, r->kept == 1 ? "" : "s",
+				    r->kept == 1 ? "it" : "them");
+		xstrlcpy(r->log.message, strbuf_str(&m), sizeof(r->log.message));
+		r->log.has_message = 1;
+		strbuf_release(&m);
 	}
 	if ((e = store_log_end(r->db, &r->log, eb)) != ERR_OK ||
 	    (e = db_commit(r->db, eb)) != ERR_OK) {
@@ -301,17 +381,20 @@ static int do_run(struct run *r)
 	}
 
 	if (g->verbosity > 0) {
+		long requests = http_requests(r->http), connections = http_connections(r->http);
+
 		report_stats_line(&r->plan.stats, &line);
 		fprintf(rc.vout, "reconciled: %s (%ld request%s, %ld connection%s, %ld ms)\n",
-			strbuf_str(&line), r->requests, r->requests == 1 ? "" : "s",
-			r->connections, r->connections == 1 ? "" : "s", r->log.duration_ms);
+			strbuf_str(&line), requests, requests == 1 ? "" : "s",
+			connections, connections == 1 ? "" : "s", r->log.duration_ms);
 		print_plan_text(r, rc.vout);
 	}
 	if (r->json)
 		cli_print_json(report_log_json(&r->log));
 	strbuf_release(&line);
-	code = r->plan.stats.errors ? 1 : 0;
-	return code;
+	if (r->plan.held_back)
+		return err_exitcode(ERR_DATA);
+	return r->plan.stats.errors || r->kept ? 1 : 0;
 }
 
 static int cmd_run(struct global *g, int argc, char **argv)
@@ -348,6 +431,10 @@ static int cmd_run(struct global *g, int argc, char **argv)
 	plan_release(&r.plan);
 	state_release(&r.st);
 	fetch_result_release(&r.fr);
+	for (size_t i = 0; i < r.ngone; i++)
+		free(r.gone[i]);
+	free(r.gone);
+	http_free(r.http);
 	db_close(r.db);
 	lock_release(r.lock_fd);
 	config_release(&r.cfg);
@@ -384,19 +471,6 @@ static int cmd_init(struct global *g, int argc, char **argv)
 }
 
 /* ---- locks ------------------------------------------------------------ */
-
-static int valid_id_arg(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > ID_MAX)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || *s == '.'))
-			return 0;
-	return 1;
-}
 
 static int locks_list(struct global *g, sqlite3 *db, int json)
 {
@@ -496,9 +570,12 @@ static int cmd_locks(struct global *g, int argc, char **argv)
 	} else if (strcmp(verb, "add") == 0 || strcmp(verb, "rm") == 0) {
 		if (argc != 2)
 			return cli_usage_error(g, "locks %s needs LISTING_ID DEVICE_ID", verb);
-		if (!valid_id_arg(argv[0]) || !valid_id_arg(argv[1]))
-			return cli_usage_error(g, "ids may contain only letters, digits, '_', '-' and '.' (at most %d)",
-					       ID_MAX);
+		if (!ids_listing_valid(argv[0]))
+			return cli_usage_error(g, "bad listing id '%s': letters, digits, '_', '-' and '.' only (at most %d)",
+					       argv[0], ID_MAX);
+		if (!ids_device_valid(argv[1]))
+			return cli_usage_error(g, "bad device id '%s': letters, digits, '_' and '-' only (at most %d)",
+					       argv[1], TUYA_DEVICE_ID_MAX);
 		if (strcmp(verb, "rm") == 0 && (name || tz || pin_length || json))
 			return cli_usage_error(g, "locks rm takes no options");
 		if (strcmp(verb, "add") == 0 && json)

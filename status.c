@@ -1,11 +1,13 @@
 /*
- * status.c - cmd_status(): the last reconciliation, for people (text) and
- * for scripts and monitoring (--json, SPEC §6).
+ * status.c - cmd_status(): the last reconciliation, pin-runner's last run
+ * and what needs a person, for people (text) and for scripts and
+ * monitoring (--json, SPEC §6).
  *
- * Reads the database read-only and never takes the run lock, so it can be
- * called at any time.  Exit: 0 when the last run succeeded and is not stale
- * (finished within two intervals of the [schedule] cron expression), 1 when
- * it failed or is stale, 3 when there has never been a run.
+ * Reads the database read-only and never takes a lock, so it can be
+ * called at any time.  Exit: 3 when there has never been a run; else 0
+ * when the last run succeeded and is not stale (finished within two
+ * intervals of the [schedule] cron expression), pin-runner's last run
+ * succeeded and is not stale, and every health list is empty; else 1.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +22,9 @@
 
 #define EXIT_NEVER 3
 
+/* pin-runner is stale when jobs wait and it has not run for this long. */
+#define PIN_RUNNER_STALE 600
+
 struct status {
 	int found;
 	struct log_row last;
@@ -28,7 +33,20 @@ struct status {
 	int stale;
 	long pending, failed;
 	time_t next_due;
+	int pr_found, pr_stale;
+	struct pin_run_row pr;
+	struct health health;
 };
+
+/*
+ * pin-runner runs every minute; when jobs are waiting and it has not run
+ * for PIN_RUNNER_STALE seconds (or never), its cron line is broken.
+ */
+static int pin_runner_stale(const struct status *s, time_t now)
+{
+	return s->pending > 0 &&
+	       (!s->pr_found || s->pr.completed_at + PIN_RUNNER_STALE < now);
+}
 
 /*
  * Stale: no run has finished within two schedule intervals, i.e. the cron
@@ -77,6 +95,20 @@ static void print_text(const struct config *cfg, const struct status *s)
 		printf(", next due %s", t1);
 	}
 	printf("\n");
+	if (s->pr_found) {
+		util_fmt_utc(s->pr.started_at, t1, sizeof(t1));
+		printf("pin-runner: %s, last run %s (%ld due, %ld done, %ld to retry, %ld failed)%s\n",
+		       s->pr.status, t1, s->pr.due, s->pr.done, s->pr.retried, s->pr.failed,
+		       s->pr_stale ? " (stale: jobs are waiting and it has not run for 10 minutes)" : "");
+		if (s->pr.has_message)
+			printf("            %s\n", s->pr.message);
+	} else {
+		printf("pin-runner: never ran%s\n", s->pr_stale ? " (stale: jobs are waiting)" : "");
+	}
+	strbuf_reset(&line);
+	report_health_lines(&s->health, &line);
+	printf("health:    %s\n", line.len ? "needs attention" : "ok");
+	fputs(strbuf_str(&line), stdout);
 	strbuf_release(&line);
 }
 
@@ -99,6 +131,9 @@ static void print_json(const struct config *cfg, const struct status *s)
 	cJSON_AddNumberToObject(jobs, "pending", (double)s->pending);
 	cJSON_AddNumberToObject(jobs, "failed", (double)s->failed);
 	report_add_time(jobs, "nextDue", s->next_due, 1);
+	cJSON_AddItemToObject(doc, "pinRunner", report_pin_runner_json(&s->pr, s->pr_found,
+								       s->pr_stale));
+	cJSON_AddItemToObject(doc, "health", report_health_json(&s->health));
 	cli_print_json(doc);
 }
 
@@ -137,9 +172,12 @@ int cmd_status(struct global *g, int argc, char **argv)
 		goto fail;
 	if (db && db_version(db) > 0) {
 		if ((e = store_last_log(db, &s.last, &s.found, eb)) != ERR_OK ||
-		    (e = store_job_counts(db, &s.pending, &s.failed, &s.next_due, eb)) != ERR_OK)
+		    (e = store_job_counts(db, &s.pending, &s.failed, &s.next_due, eb)) != ERR_OK ||
+		    (e = store_pin_run(db, &s.pr, &s.pr_found, eb)) != ERR_OK ||
+		    (e = store_health(db, &cfg, g->now, &s.health, eb)) != ERR_OK)
 			goto fail;
 	}
+	s.pr_stale = pin_runner_stale(&s, g->now);
 	s.next_run = cron_next(&cfg.cron_expr, g->now);
 	if (!s.found) {
 		s.current = "never";
@@ -164,15 +202,20 @@ int cmd_status(struct global *g, int argc, char **argv)
 		s.stale = is_stale(&cfg, &s.last, g->now);
 		code = strcmp(s.last.status, "success") == 0 && !s.stale ? 0 : 1;
 	}
+	if (code == 0 && (s.pr_stale || health_any(&s.health) ||
+			  (s.pr_found && strcmp(s.pr.status, "success") != 0)))
+		code = 1;
 	if (json)
 		print_json(&cfg, &s);
 	else if (g->verbosity >= 0)
 		print_text(&cfg, &s);
+	health_release(&s.health);
 	db_close(db);
 	config_release(&cfg);
 	return code;
 fail:
 	cli_error(g, "%s", eb);
+	health_release(&s.health);
 	db_close(db);
 	config_release(&cfg);
 	return err_exitcode(e);

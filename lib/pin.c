@@ -130,3 +130,29 @@ out:
 	explicit_bzero(cand, sizeof(cand));
 	return e;
 }
+
+enum err pin_name(const char *code, char *out, size_t size, char *errbuf)
+{
+	static const char set[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	unsigned char bytes[16];
+	size_t n = strlen(code), have = 0;
+
+	assert(size > PIN_NAME_MAX);
+	if (n > PIN_NAME_CODE_MAX)
+		n = PIN_NAME_CODE_MAX;
+	memcpy(out, code, n);
+	out[n++] = '-';
+	while (have < PIN_NAME_SUFFIX) {
+		if (fill_random(bytes, sizeof(bytes)) < 0) {
+			out[0] = '\0';
+			return ERRF(errbuf, ERR_INTERNAL, "cannot read random bytes: %s",
+				    strerror(errno));
+		}
+		/* 252 = 7 * 36: no modulo bias. */
+		for (size_t i = 0; i < sizeof(bytes) && have < PIN_NAME_SUFFIX; i++)
+			if (bytes[i] < 252)
+				out[n + have++] = set[bytes[i] % 36];
+	}
+	out[n + have] = '\0';
+	return ERR_OK;
+}

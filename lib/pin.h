@@ -77,4 +77,20 @@ size_t pin_digits_from_bytes(const unsigned char *bytes, size_t nbytes,
 enum err pin_choose(int length, const char *const *active_pins,
 		    size_t n_active, char *out, size_t size, char *errbuf);
 
+/*
+ * The name a new credential's password gets on the lock (SPEC P2): the
+ * reservation code, cut to PIN_NAME_CODE_MAX characters, a '-' and
+ * PIN_NAME_SUFFIX random characters of [0-9a-z] ("RV02J-k3f9"), at most 20
+ * characters, as Tuya allows.  Unique to the credential in practice (36^4
+ * per code), and checked against the database by the caller: a crash-safe
+ * retry finds its own password by this name, never a stranger's.
+ *
+ * code: a reservation code (borrowed).  out: at least PIN_NAME_MAX + 1
+ * bytes.  Returns ERR_OK, or ERR_INTERNAL when getrandom(2) fails.
+ */
+#define PIN_NAME_CODE_MAX 15
+#define PIN_NAME_SUFFIX 4
+#define PIN_NAME_MAX (PIN_NAME_CODE_MAX + 1 + PIN_NAME_SUFFIX)
+enum err pin_name(const char *code, char *out, size_t size, char *errbuf);
+
 #endif

@@ -1,16 +1,24 @@
 /*
- * pinrun.h - execute one due PIN job against the lock (SPEC §5, P2-P5).
+ * pinrun.h - execute one claimed PIN job against the lock (SPEC §5, P1-P5).
  *
- * Crash safety (P3), the order that makes every step restartable:
- *   1. record the intent (credential 'creating': PIN, name, window) - commit;
- *   2. get a ticket and create the password on the lock;
- *   3. record the password id (credential 'active') and the job done - commit;
- *   4. run the on_pin hook.
- * A run that dies after 2 and before 3 leaves a 'creating' credential; the
- * next attempt lists the lock's passwords and adopts the one with our name
- * instead of creating a second: at most one live password per
- * (reservation, lock), ever.  Revokes and window changes are idempotent
- * calls, recorded after they succeed.
+ * A generate job, in the order that makes every step restartable (P3) and
+ * safe against stays-reconcile changing the job at any moment (P2):
+ *   1. choose the PIN and a name unique to the credential ("RV02J-k3f9");
+ *   2. record the intent (credential 'creating'), only while the job is
+ *      still running - committed durably;
+ *   3. get a ticket and create the password (or, after a crash, adopt the
+ *      one with our name: never one whose id another credential holds);
+ *   4. record the password id (credential 'unconfirmed'), reading the job
+ *      in the same transaction: if it was canceled meanwhile, delete the
+ *      password at once and stop (no hook);
+ *   5. read it back (P3a): 'active' once the lock reports it delivered;
+ *      until then the job is retried with the backoff;
+ *   6. run on_pin and record that it succeeded, the job done with it; a
+ *      failing hook is retried until it succeeds or the stay ends.
+ * A revoke deletes every credential of (reservation, lock) that is not
+ * revoked - a 'creating' one by looking for its name - and is done when the
+ * lock confirms each gone ('revoking' until then).  An update moves the
+ * window of the password and reads it back.
  */
 #ifndef STAYS_PINRUN_H
 #define STAYS_PINRUN_H
@@ -27,7 +35,9 @@ enum pinrun_result {
 	PR_DONE,        /* the job is done */
 	PR_RETRY,       /* failed this time; retried later (P5) */
 	PR_FAILED,      /* failed for good (max_attempts, or a permanent error) */
-	PR_SKIPPED,     /* the job changed under us (reconcile got there first) */
+	PR_SKIPPED,     /* nothing to do now: the job was canceled (by
+	                   stays-reconcile, or because the stay is over, or
+	                   the lock already has the window) */
 	PR_STOP_AUTH,   /* credentials refused: stop the run, exit 77 */
 	PR_HOLD_LOCK,   /* access to this lock refused (1106): the job stays
 	                   pending, other locks go on, exit 77 */
@@ -50,9 +60,9 @@ struct pinrun {
 };
 
 /*
- * Execute job dj (already claimed: status running).  Records every outcome
- * in the database before returning; the message of a failure is in errbuf
- * (it names the job and the cause, never the PIN).
+ * Execute job dj, as pinstore_claim() returned it (status running).
+ * Records every outcome in the database before returning; the message of
+ * a failure is in errbuf (it names the job and the cause, never the PIN).
  */
 enum pinrun_result pinrun_job(struct pinrun *pr, const struct due_job *dj, char *errbuf);
 

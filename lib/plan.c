@@ -1,17 +1,32 @@
 /*
- * plan.c - reconciliation decisions (SPEC §4, R3-R7) as a pure function.
+ * plan.c - reconciliation decisions (SPEC §4, R3-R8) as a pure function.
  *
- * For every reservation and every lock it concerns, the code computes the
- * desired jobs (generate, update, revoke) and compares them with the stored
- * rows; only differences become actions.  Policies decided here:
+ * Every reservation that concerns the run - fetched, canceled by id (R8),
+ * confirmed gone (R6), or with a live job or a credential (R7) - is decided
+ * once: for every lock it concerns, the desired jobs (generate, update,
+ * revoke) are compared with the stored rows, and only differences become
+ * actions.  Policies decided here:
  *   - A job due in the past is "due now": two due times that are both in
  *     the past are equal, so a late booking is not rescheduled every run.
  *   - A reservation whose PIN window has ended and that has no PIN gets no
  *     new one; its remaining generate/update jobs are unscheduled.
  *   - A finished job (done) whose due time is what we would plan again is
- *     left alone: it ran as planned.
- *   - A job that pin-runner is executing (running) is never rescheduled;
- *     it may be unscheduled, and the next run revokes whatever it created.
+ *     left alone: it ran as planned.  A revoke is the exception when a
+ *     credential is still on the lock after its due time: it runs again.
+ *   - A job that pin-runner is executing (running) is never rescheduled.
+ *     When it must go it is unscheduled, and if it is a generate job a
+ *     revoke is due at once for its reservation and lock, because
+ *     pin-runner may be creating the password at this very moment (R7).
+ *   - Desired against actual (R7): the credentials are checked every run,
+ *     not only the jobs.  One whose reservation is not active, whose lock
+ *     left the listing, or whose reservation is unknown gets a revoke due
+ *     at once.
+ *   - Until the generate job has finished, it carries the window; after,
+ *     a window change is an update job.  An update whose window the lock
+ *     already has is dropped, and a failed update or revoke is re-armed
+ *     every run while it is still needed (P4a).
+ *   - A credential being revoked (revoking) is on its way out: it keeps
+ *     its revoke alive but does not count as the guest's PIN.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -22,6 +37,12 @@
 #include "tz.h"
 #include "banned.h"
 
+/* A sorted array of borrowed id strings, for membership tests. */
+struct idset {
+	const char **v;
+	size_t n;
+};
+
 struct ctx {
 	const struct plan_input *in;
 	const struct config *cfg;
@@ -30,6 +51,7 @@ struct ctx {
 	const struct job **jobs_by_resv;   /* in->jobs sorted by (resv, device) */
 	const struct cred **creds_by_resv; /* in->creds sorted by (resv, device) */
 	const struct lock_map **locks_by_listing;
+	struct idset protect, cancel, gone;
 	enum err err;
 };
 
@@ -44,6 +66,25 @@ const char *plan_kind_name(enum plan_kind k)
 }
 
 /* ---- lookups ---------------------------------------------------------- */
+
+static int cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void idset_init(struct idset *s, const char *const *ids, size_t n)
+{
+	s->v = xcalloc(n + 1, sizeof(*s->v));
+	for (size_t i = 0; i < n; i++)
+		s->v[i] = ids[i];
+	s->n = n;
+	qsort(s->v, n, sizeof(*s->v), cmp_str_ptr);
+}
+
+static int idset_has(const struct idset *s, const char *id)
+{
+	return s->n && bsearch(&id, s->v, s->n, sizeof(*s->v), cmp_str_ptr) != NULL;
+}
 
 static int cmp_resv_id(const void *key, const void *elem)
 {
@@ -95,7 +136,7 @@ static int cmp_lock_ptr(const void *a, const void *b)
 	return r ? r : strcmp(x->device, y->device);
 }
 
-/* First index in a pointer array sorted by resv whose resv is >= id. */
+/* First index in a pointer array sorted by field whose field is >= id. */
 #define LOWER_BOUND(arr, n, field, id, out)                              \
 	do {                                                             \
 		size_t lo_ = 0, hi_ = (n);                               \
@@ -109,16 +150,29 @@ static int cmp_lock_ptr(const void *a, const void *b)
 		(out) = lo_;                                             \
 	} while (0)
 
-static const struct cred *find_cred(const struct ctx *c, const char *resv,
-				    const char *device)
+/*
+ * The credentials of (resv, device): the wanted one (creating, unconfirmed
+ * or active; at most one, the database enforces it) in *wanted, and
+ * whether one is being revoked.
+ */
+static void find_creds(const struct ctx *c, const char *resv, const char *device,
+		       const struct cred **wanted, int *revoking)
 {
 	size_t i, n = c->in->ncreds;
 
+	*wanted = NULL;
+	*revoking = 0;
 	LOWER_BOUND(c->creds_by_resv, n, resv, resv, i);
-	for (; i < n && strcmp(c->creds_by_resv[i]->resv, resv) == 0; i++)
-		if (strcmp(c->creds_by_resv[i]->device, device) == 0)
-			return c->creds_by_resv[i];
-	return NULL;
+	for (; i < n && strcmp(c->creds_by_resv[i]->resv, resv) == 0; i++) {
+		const struct cred *cr = c->creds_by_resv[i];
+
+		if (strcmp(cr->device, device) != 0)
+			continue;
+		if (cred_state_wanted(cr->state))
+			*wanted = cr;
+		else if (strcmp(cr->state, "revoking") == 0)
+			*revoking = 1;
+	}
 }
 
 static const struct lock_map *mapped_lock(const struct ctx *c, const char *listing,
@@ -227,16 +281,15 @@ static void add_job(struct ctx *c, enum plan_kind kind, const struct resv *r,
 	a->reason = reason;
 }
 
-static int is_live(const struct job *j)
-{
-	return j && (strcmp(j->status, "pending") == 0 ||
-		     strcmp(j->status, "running") == 0 ||
-		     strcmp(j->status, "failed") == 0);
-}
-
 static int is_status(const struct job *j, const char *s)
 {
 	return j && strcmp(j->status, s) == 0;
+}
+
+/* A job that still has work to do, or failed and may be re-armed. */
+static int is_live(const struct job *j)
+{
+	return is_status(j, "pending") || is_status(j, "running") || is_status(j, "failed");
 }
 
 /* Due times in the past all mean "now" (see the policy at the top). */
@@ -250,41 +303,72 @@ static time_t due_to_store(time_t desired, time_t now)
 	return desired < now ? now : desired;
 }
 
+static const struct job *job_of(const struct ctx *c, const char *action, const char *resv,
+				const char *device)
+{
+	char id[JOB_ID_MAX + 1];
+
+	job_id(id, action, resv, device);
+	return find_job(c, id);
+}
+
 /*
  * Make job (action, r, device) pending with due/window, unless it already
- * is (or failed/ran with exactly that schedule).
+ * is: pending or failed with exactly that schedule, or (keep_done) done
+ * with it.  rearm: a failed job with that schedule goes back to pending
+ * (P4a: its reason still holds).  A running job is never touched.
  */
 static void want_job(struct ctx *c, const struct resv *r, const char *action,
 		     const char *device, time_t due, time_t vf, time_t vu,
-		     int keep_done)
+		     int keep_done, int rearm)
 {
-	char id[JOB_ID_MAX + 1];
-	const struct job *j;
+	const struct job *j = job_of(c, action, r->id, device);
 
-	job_id(id, action, r->id, device);
-	j = find_job(c, id);
 	if (is_status(j, "running"))
 		return;
 	if (j && (is_live(j) || (keep_done && is_status(j, "done"))) &&
 	    same_due(j->due, due, c->now) && j->valid_from == vf &&
-	    j->valid_until == vu)
+	    j->valid_until == vu) {
+		if (rearm && is_status(j, "failed"))
+			add_job(c, ACT_RESCHEDULE, r, r->id, action, device,
+				due_to_store(due, c->now), vf, vu, "pending",
+				"failed job re-armed: still needed");
 		return;
+	}
 	add_job(c, (is_status(j, "pending") || is_status(j, "failed")) ?
 		ACT_RESCHEDULE : ACT_SCHEDULE, r, r->id, action, device,
 		due_to_store(due, c->now), vf, vu, "pending", NULL);
 }
 
-static void drop_job(struct ctx *c, const struct resv *r, const char *action,
-		     const char *device, const char *reason, int orphan)
+/* A revoke of (resv_id, device) due at once, unless one already is. */
+static void revoke_now(struct ctx *c, const struct resv *r, const char *resv_id,
+		       const char *device, const char *reason, int orphan)
 {
-	char id[JOB_ID_MAX + 1];
-	const struct job *j;
+	const struct job *rev = job_of(c, "revoke", resv_id, device);
 
-	job_id(id, action, r->id, device);
-	j = find_job(c, id);
+	if (is_status(rev, "running") || (is_status(rev, "pending") && rev->due <= c->now))
+		return;
+	add_job(c, is_status(rev, "pending") || is_status(rev, "failed") ?
+		ACT_RESCHEDULE : ACT_SCHEDULE, r, resv_id, "revoke", device, c->now,
+		0, 0, "pending", reason);
+	if (orphan)
+		c->p->stats.orphaned++;
+}
+
+/*
+ * Unschedule job (action, resv_id, device) if it has work left.  The
+ * caller of a running generate job's drop must put a revoke behind it
+ * (revoke_now): pin-runner may be creating the password right now (R7).
+ */
+static void drop_job(struct ctx *c, const struct resv *r, const char *resv_id,
+		     const char *action, const char *device, const char *reason,
+		     int orphan)
+{
+	const struct job *j = job_of(c, action, resv_id, device);
+
 	if (!is_live(j))
 		return;
-	add_job(c, ACT_UNSCHEDULE, r, r->id, action, device, j->due, j->valid_from,
+	add_job(c, ACT_UNSCHEDULE, r, resv_id, action, device, j->due, j->valid_from,
 		j->valid_until, "canceled", reason);
 	if (orphan)
 		c->p->stats.orphaned++;
@@ -293,11 +377,10 @@ static void drop_job(struct ctx *c, const struct resv *r, const char *action,
 /* ---- per (reservation, lock) decisions -------------------------------- */
 
 static void lock_active(struct ctx *c, const struct resv *r, const struct lock_map *l,
-			const struct cred *cred)
+			const struct cred *cred, int revoking)
 {
 	const struct config *cfg = c->cfg;
 	time_t cin, cout, vf, vu, gdue, rdue;
-	char id[JOB_ID_MAX + 1];
 	const struct job *gen;
 	enum err e;
 
@@ -315,51 +398,64 @@ static void lock_active(struct ctx *c, const struct resv *r, const struct lock_m
 	vu = cout + cfg->pins.valid_after;
 	gdue = cin - cfg->pins.generate_before;
 	rdue = cout + cfg->pins.revoke_after;
+	gen = job_of(c, "generate", r->id, l->device);
 
 	if (!cred && vu <= c->now) {
-		drop_job(c, r, "generate", l->device, "check-out has passed", 0);
-		drop_job(c, r, "update", l->device, "check-out has passed", 0);
-		return;
-	}
-	job_id(id, "generate", r->id, l->device);
-	gen = find_job(c, id);
-	if (is_live(gen) || !cred) {
+		/* The stay is over and no PIN is there: none is made (R4). */
+		int creating_now = is_status(gen, "running");
+
+		drop_job(c, r, r->id, "generate", l->device, "check-out has passed", 0);
+		drop_job(c, r, r->id, "update", l->device, "check-out has passed", 0);
+		if (creating_now) {
+			revoke_now(c, r, r->id, l->device, "check-out has passed", 0);
+			return;
+		}
+		if (!revoking)
+			return;
+	} else if (!cred || strcmp(cred->state, "creating") == 0 ||
+		   is_status(gen, "pending") || is_status(gen, "running")) {
 		/* Not yet on the lock: the generate job carries the window. */
-		want_job(c, r, "generate", l->device, gdue, vf, vu, 0);
+		want_job(c, r, "generate", l->device, gdue, vf, vu, 0, 0);
+		drop_job(c, r, r->id, "update", l->device,
+			 "the generate job carries the window", 0);
 	} else if (cred->valid_from != vf || cred->valid_until != vu) {
 		/* On the lock with another window: change it there (R5). */
-		want_job(c, r, "update", l->device, c->now, vf, vu, 0);
+		want_job(c, r, "update", l->device, c->now, vf, vu, 0, 1);
+	} else if (strcmp(cred->state, "active") == 0) {
+		/* The lock has this window: a pending update is stale (P4a). */
+		drop_job(c, r, r->id, "update", l->device,
+			 "the lock already has this window", 0);
 	}
-	want_job(c, r, "revoke", l->device, rdue, 0, 0, 1);
+	/*
+	 * The revoke at check-out + revoke_after.  A done revoke counts only
+	 * while its time has not come again with a credential still there.
+	 */
+	want_job(c, r, "revoke", l->device, rdue, 0, 0,
+		 !(cred || revoking) || rdue > c->now, cred || revoking);
 }
 
-static void lock_inactive(struct ctx *c, const struct resv *r, const char *device,
-			  const struct cred *cred, const char *reason, int orphan)
+/*
+ * r (NULL when unknown) is not wanted on device: its jobs go, and whatever
+ * is or may be on the lock is revoked at once.
+ */
+static void lock_inactive(struct ctx *c, const struct resv *r, const char *resv_id,
+			  const char *device, int has_cred, const char *reason, int orphan)
 {
-	char id[JOB_ID_MAX + 1];
-	const struct job *rev;
+	const struct job *gen = job_of(c, "generate", resv_id, device);
+	int creating_now = is_status(gen, "running");
 
-	drop_job(c, r, "generate", device, reason, orphan);
-	drop_job(c, r, "update", device, reason, orphan);
-	job_id(id, "revoke", r->id, device);
-	rev = find_job(c, id);
-	if (cred) {
-		/* A PIN is (or may be) on the lock: revoke it at once. */
-		if (is_status(rev, "running") ||
-		    (is_status(rev, "pending") && rev->due <= c->now))
-			return;
-		add_job(c, is_status(rev, "pending") || is_status(rev, "failed") ?
-			ACT_RESCHEDULE : ACT_SCHEDULE, r, r->id, "revoke", device, c->now,
-			0, 0, "pending", reason);
-	} else {
-		drop_job(c, r, "revoke", device, reason, orphan);
-	}
+	drop_job(c, r, resv_id, "generate", device, reason, orphan);
+	drop_job(c, r, resv_id, "update", device, reason, orphan);
+	if (has_cred || creating_now)
+		revoke_now(c, r, resv_id, device, reason, orphan);
+	else
+		drop_job(c, r, resv_id, "revoke", device, reason, orphan);
 }
 
+/* A growable set of borrowed device ids. */
 struct devset {
-	const char *dev[64];
-	size_t n;
-	int overflow;
+	const char **dev;
+	size_t n, alloc;
 };
 
 static void devset_add(struct devset *s, const char *d)
@@ -367,22 +463,19 @@ static void devset_add(struct devset *s, const char *d)
 	for (size_t i = 0; i < s->n; i++)
 		if (strcmp(s->dev[i], d) == 0)
 			return;
-	if (s->n == sizeof(s->dev) / sizeof(*s->dev)) {
-		s->overflow = 1;
-		return;
-	}
+	s->dev = xgrow(s->dev, sizeof(*s->dev), s->n + 1, &s->alloc);
 	s->dev[s->n++] = d;
 }
 
 /*
- * All jobs of reservation r on every lock that concerns it: the locks of its
- * listing, and any lock that has a job or a PIN for it.
+ * All jobs of reservation r on every lock that concerns it: the locks of
+ * its listing, and any lock that has a job or a credential for it.
  */
 static void plan_locks(struct ctx *c, const struct resv *r, int active,
 		       const char *reason)
 {
 	const struct plan_input *in = c->in;
-	struct devset ds = { .n = 0 };
+	struct devset ds = { NULL, 0, 0 };
 	size_t i;
 
 	LOWER_BOUND(c->locks_by_listing, in->nlocks, listing, r->listing, i);
@@ -397,16 +490,19 @@ static void plan_locks(struct ctx *c, const struct resv *r, int active,
 
 	for (i = 0; i < ds.n; i++) {
 		const struct lock_map *l = mapped_lock(c, r->listing, ds.dev[i]);
-		const struct cred *cred = find_cred(c, r->id, ds.dev[i]);
+		const struct cred *cred;
+		int revoking;
 
+		find_creds(c, r->id, ds.dev[i], &cred, &revoking);
 		if (active && l)
-			lock_active(c, r, l, cred);
+			lock_active(c, r, l, cred, revoking);
 		else if (active)
-			lock_inactive(c, r, ds.dev[i], cred,
+			lock_inactive(c, r, r->id, ds.dev[i], cred || revoking,
 				      "lock no longer mapped to the listing", 1);
 		else
-			lock_inactive(c, r, ds.dev[i], cred, reason, 0);
+			lock_inactive(c, r, r->id, ds.dev[i], cred || revoking, reason, 0);
 	}
+	free(ds.dev);
 }
 
 /* ---- the plan --------------------------------------------------------- */
@@ -419,21 +515,32 @@ static int tracked_differ(const struct resv *a, const struct resv *b)
 	       strcmp(a->type, b->type) || a->guests != b->guests;
 }
 
-static int is_protected(const struct plan_input *in, const char *id)
+static int is_active(const struct resv *s)
 {
-	for (size_t i = 0; i < in->nprotect; i++)
-		if (strcmp(in->protect[i], id) == 0)
-			return 1;
-	return 0;
+	return strcmp(s->status, "active") == 0;
 }
 
-static int vanished(const struct plan_input *in, const struct resv *s)
+/* R6: a stored reservation Stays confirmed gone, to be removed. */
+static int vanished(const struct ctx *c, const struct resv *s)
 {
-	return strcmp(s->status, "active") == 0 &&
+	const struct plan_input *in = c->in;
+
+	return !in->skip_vanish && is_active(s) && idset_has(&c->gone, s->id) &&
 	       !find_resv(in->fetched, in->nfetched, s->id) &&
-	       !is_protected(in, s->id) &&
-	       strcmp(s->out_date, in->window_from) >= 0 &&
-	       strcmp(s->out_date, in->window_to) <= 0;
+	       !idset_has(&c->cancel, s->id);
+}
+
+/* Whether plan_fetched, plan_canceled or plan_vanished decided id. */
+static int decided(const struct ctx *c, const char *id)
+{
+	const struct plan_input *in = c->in;
+	const struct resv *s = find_resv(in->stored, in->nstored, id);
+
+	if (idset_has(&c->cancel, id))
+		return s != NULL;
+	if (find_resv(in->fetched, in->nfetched, id))
+		return 1;
+	return s && vanished(c, s) && c->p->held_back == 0;
 }
 
 static void plan_fetched(struct ctx *c)
@@ -448,14 +555,17 @@ static void plan_fetched(struct ctx *c)
 		const char *status = active ? "active" : "canceled";
 
 		st->fetched++;
+		if (idset_has(&c->cancel, r->id)) {
+			/* The canceled query, read later, says otherwise (R8). */
+			continue;
+		}
 		if (!s) {
 			add_resv(c, ACT_CREATE, r, status, NULL);
 			st->created++;
 		} else if (tracked_differ(s, r) || strcmp(s->status, status) != 0) {
 			st->updated++;
-			if (!active && strcmp(s->status, "active") == 0) {
-				add_resv(c, ACT_CANCEL, r, status,
-					 "reservation canceled");
+			if (!active && is_active(s)) {
+				add_resv(c, ACT_CANCEL, r, status, "reservation canceled");
 				st->canceled++;
 			} else {
 				add_resv(c, ACT_UPDATE, r, status, NULL);
@@ -467,84 +577,156 @@ static void plan_fetched(struct ctx *c)
 	}
 }
 
-/* R6: returns 0, or -1 when the mass-removal guard refuses. */
-static int plan_vanished(struct ctx *c)
+/* R8: items of the canceled query that were malformed but had an _id. */
+static void plan_canceled(struct ctx *c)
+{
+	const struct plan_input *in = c->in;
+
+	for (size_t i = 0; i < c->cancel.n; i++) {
+		const struct resv *s;
+
+		if (i > 0 && strcmp(c->cancel.v[i], c->cancel.v[i - 1]) == 0)
+			continue;
+		s = find_resv(in->stored, in->nstored, c->cancel.v[i]);
+		if (!s)
+			continue;
+		if (is_active(s)) {
+			add_resv(c, ACT_CANCEL, s, "canceled", "reservation canceled");
+			c->p->stats.canceled++;
+			c->p->stats.updated++;
+		}
+		plan_locks(c, s, 0, "reservation canceled");
+	}
+}
+
+/* R6: confirmed removals, unless the mass-removal guard holds them back. */
+static void plan_vanished(struct ctx *c)
 {
 	const struct plan_input *in = c->in;
 	long n = 0;
 
-	if (in->skip_vanish)
-		return 0;
 	for (size_t i = 0; i < in->nstored; i++)
-		n += vanished(in, &in->stored[i]);
+		n += vanished(c, &in->stored[i]);
 	if (n > c->cfg->stays.max_removals && !in->force) {
+		c->p->held_back = n;
 		snprintf(c->p->message, sizeof(c->p->message),
-			 "refusing to remove %ld reservations that are no longer in Stays (max_removals is %ld); check Stays, then run again with --force",
+			 "held back the removal of %ld reservations that Stays no longer has (max_removals is %ld); everything else was applied; check Stays, then run again with --force",
 			 n, c->cfg->stays.max_removals);
-		return -1;
+		return;
 	}
 	for (size_t i = 0; i < in->nstored; i++) {
 		const struct resv *s = &in->stored[i];
 
-		if (!vanished(in, s))
+		if (!vanished(c, s))
 			continue;
 		add_resv(c, ACT_REMOVE, s, "removed", "reservation no longer in Stays");
 		c->p->stats.removed++;
 		plan_locks(c, s, 0, "reservation no longer in Stays");
 	}
-	return 0;
 }
 
-/* R7: live jobs of reservations that neither the fetch nor R6 covered. */
-static void plan_orphans(struct ctx *c)
+/*
+ * R7 for one reservation id that nothing above decided, with live jobs
+ * [j0, j1) and credentials [k0, k1) in the by-reservation orders.
+ */
+static void plan_rest_one(struct ctx *c, const char *rid, size_t j0, size_t j1,
+			  size_t k0, size_t k1)
 {
 	const struct plan_input *in = c->in;
-	size_t i = 0;
+	const struct resv *s = find_resv(in->stored, in->nstored, rid);
+	struct devset ds = { NULL, 0, 0 };
+	size_t i;
 
-	while (i < in->njobs) {
-		const char *rid = c->jobs_by_resv[i]->resv;
-		const struct resv *s;
-		size_t j, end = i;
+	if (s) {
+		plan_locks(c, s, is_active(s),
+			   strcmp(s->status, "removed") == 0 ?
+			   "reservation no longer in Stays" : "reservation canceled");
+		return;
+	}
+	/* No such reservation at all: cancel its jobs, revoke its PINs. */
+	for (i = j0; i < j1; i++)
+		devset_add(&ds, c->jobs_by_resv[i]->device);
+	for (i = k0; i < k1; i++)
+		devset_add(&ds, c->creds_by_resv[i]->device);
+	for (i = 0; i < ds.n; i++) {
+		const struct cred *cred;
+		int revoking;
+
+		find_creds(c, rid, ds.dev[i], &cred, &revoking);
+		lock_inactive(c, NULL, rid, ds.dev[i], cred || revoking,
+			      "reservation no longer exists", 1);
+	}
+	free(ds.dev);
+}
+
+/* R7: every reservation with a live job or a credential, not decided yet. */
+static void plan_rest(struct ctx *c)
+{
+	const struct plan_input *in = c->in;
+	size_t i = 0, k = 0;
+
+	while (i < in->njobs || k < in->ncreds) {
+		const char *rid;
+		size_t j0 = i, k0 = k;
 		int live = 0;
 
-		while (end < in->njobs && strcmp(c->jobs_by_resv[end]->resv, rid) == 0)
-			live |= is_live(c->jobs_by_resv[end++]);
-		if (!live || find_resv(in->fetched, in->nfetched, rid)) {
-			i = end;
-			continue;
-		}
-		s = find_resv(in->stored, in->nstored, rid);
-		if (s) {
-			if (!vanished(in, s) || in->skip_vanish)
-				plan_locks(c, s, strcmp(s->status, "active") == 0,
-					   strcmp(s->status, "removed") == 0 ?
-					   "reservation no longer in Stays" :
-					   "reservation canceled");
-			i = end;
-			continue;
-		}
-		/* No such reservation at all: cancel its jobs, revoke its PINs. */
-		for (j = i; j < end; j++) {
-			const struct job *jb = c->jobs_by_resv[j];
-
-			if (!is_live(jb))
-				continue;
-			if (strcmp(jb->action, "revoke") == 0 &&
-			    find_cred(c, jb->resv, jb->device)) {
-				/* A PIN may be on the lock: keep the revoke, due now. */
-				if (!is_status(jb, "running") && jb->due > c->now)
-					add_job(c, ACT_RESCHEDULE, NULL, jb->resv, "revoke",
-						jb->device, c->now, 0, 0, "pending",
-						"reservation no longer exists");
-				continue;
-			}
-			add_job(c, ACT_UNSCHEDULE, NULL, jb->resv, jb->action, jb->device,
-				jb->due, jb->valid_from, jb->valid_until, "canceled",
-				"reservation no longer exists");
-			c->p->stats.orphaned++;
-		}
-		i = end;
+		if (k >= in->ncreds || (i < in->njobs &&
+					strcmp(c->jobs_by_resv[i]->resv,
+					       c->creds_by_resv[k]->resv) <= 0))
+			rid = c->jobs_by_resv[i]->resv;
+		else
+			rid = c->creds_by_resv[k]->resv;
+		while (i < in->njobs && strcmp(c->jobs_by_resv[i]->resv, rid) == 0)
+			live |= is_live(c->jobs_by_resv[i++]);
+		while (k < in->ncreds && strcmp(c->creds_by_resv[k]->resv, rid) == 0)
+			k++;
+		if ((live || k > k0) && !decided(c, rid))
+			plan_rest_one(c, rid, j0, i, k0, k);
 	}
+}
+
+enum err plan_suspects(const struct plan_input *in, time_t now,
+		       const struct resv ***out, size_t *n)
+{
+	const struct resv **v = NULL;
+	size_t len = 0, alloc = 0;
+	struct idset protect, cancel;
+	enum err e = ERR_OK;
+
+	*out = NULL;
+	*n = 0;
+	if (in->skip_vanish)
+		return ERR_OK;
+	idset_init(&protect, in->protect, in->nprotect);
+	idset_init(&cancel, in->cancel, in->ncancel);
+	for (size_t i = 0; i < in->nstored; i++) {
+		const struct resv *s = &in->stored[i];
+		time_t cin, cout;
+		enum err ie;
+
+		if (!is_active(s) || find_resv(in->fetched, in->nfetched, s->id) ||
+		    idset_has(&protect, s->id) || idset_has(&cancel, s->id))
+			continue;
+		ie = plan_stay_instants(in->cfg, s, NULL, &cin, &cout);
+		if (ie == ERR_CONFIG) {
+			e = ie;
+			break;
+		}
+		/* A stay that has ended is not a suspect: its jobs run out. */
+		if (ie == ERR_OK && cout + in->cfg->pins.valid_after <= now)
+			continue;
+		v = xgrow(v, sizeof(*v), len + 1, &alloc);
+		v[len++] = s;
+	}
+	free(protect.v);
+	free(cancel.v);
+	if (e != ERR_OK) {
+		free(v);
+		return e;
+	}
+	*out = v;
+	*n = len;
+	return ERR_OK;
 }
 
 enum err plan_build(const struct plan_input *in, time_t now, struct plan *p)
@@ -566,23 +748,25 @@ enum err plan_build(const struct plan_input *in, time_t now, struct plan *p)
 	qsort(c.jobs_by_resv, in->njobs, sizeof(*c.jobs_by_resv), cmp_job_ptr);
 	qsort(c.creds_by_resv, in->ncreds, sizeof(*c.creds_by_resv), cmp_cred_ptr);
 	qsort(c.locks_by_listing, in->nlocks, sizeof(*c.locks_by_listing), cmp_lock_ptr);
+	idset_init(&c.protect, in->protect, in->nprotect);
+	idset_init(&c.cancel, in->cancel, in->ncancel);
+	idset_init(&c.gone, in->gone, in->ngone);
 
 	p->stats.errors = in->errors;
 	plan_fetched(&c);
-	if (c.err == ERR_OK && plan_vanished(&c) != 0) {
-		struct plan_stats keep = p->stats;
-
-		p->n = 0;
-		p->refused = 1;
-		p->stats = keep;
-		c.err = ERR_DATA;
-	}
 	if (c.err == ERR_OK)
-		plan_orphans(&c);
+		plan_canceled(&c);
+	if (c.err == ERR_OK)
+		plan_vanished(&c);
+	if (c.err == ERR_OK)
+		plan_rest(&c);
 
 	free(c.jobs_by_resv);
 	free(c.creds_by_resv);
 	free(c.locks_by_listing);
+	free(c.protect.v);
+	free(c.cancel.v);
+	free(c.gone.v);
 	if (c.err != ERR_OK)
 		p->n = 0;
 	return c.err;

@@ -2,11 +2,18 @@
  * plan.h - the pure half of a reconciliation: what must change, and when.
  *
  * plan_build() is a function of plain data (stored state, fetched
- * reservations, lock mapping, configuration, `now`): no I/O, no clock.
- * `run --dry-run` prints its result; `run` applies it in one transaction
- * (lib/store.c).  Applying a plan and planning again with the same inputs
- * yields an empty plan: every action is computed by comparing a desired
- * state with the stored one, so unchanged things cost no write.
+ * reservations, lock mapping, configuration, `now`): no network, no
+ * database, no clock.  `run --dry-run` prints its result; `run` applies it
+ * in one transaction (lib/store.c).  Applying a plan and planning again with
+ * the same inputs yields an empty plan: every action is computed by
+ * comparing a desired state with the stored one, so unchanged things cost
+ * no write.
+ *
+ * A run plans in two steps because of R6: plan_suspects() names the stored
+ * reservations that vanished from a complete fetch; the caller asks Stays
+ * about each one by id and passes the answers back (alive ones among the
+ * fetched reservations, confirmed ones as `gone`); plan_build() then
+ * decides everything at once.
  */
 #ifndef STAYS_PLAN_H
 #define STAYS_PLAN_H
@@ -21,10 +28,10 @@
 enum plan_kind {
 	ACT_CREATE,     /* new reservation row */
 	ACT_UPDATE,     /* tracked fields or status changed */
-	ACT_CANCEL,     /* reservation canceled (R5) */
-	ACT_REMOVE,     /* reservation vanished from Stays (R6) */
+	ACT_CANCEL,     /* reservation canceled (R5, R8) */
+	ACT_REMOVE,     /* reservation vanished from Stays, confirmed (R6) */
 	ACT_SCHEDULE,   /* job created, or revived from done/canceled */
-	ACT_RESCHEDULE, /* pending job's due time or window changed */
+	ACT_RESCHEDULE, /* job's due time or window changed, or a failed job re-armed */
 	ACT_UNSCHEDULE  /* job canceled */
 };
 
@@ -35,7 +42,8 @@ struct plan_stats {
 struct action {
 	enum plan_kind kind;
 	const struct resv *r;   /* borrowed from the plan's input: the fetched
-	                           or stored reservation concerned */
+	                           or stored reservation concerned; NULL for a
+	                           job whose reservation is unknown */
 	char status[9];         /* reservation actions: the status to write */
 	struct job job;         /* job actions: the full row to write */
 	const char *reason;     /* static text, or NULL */
@@ -45,7 +53,7 @@ struct plan {
 	struct action *a;       /* owned */
 	size_t n, alloc;
 	struct plan_stats stats;
-	int refused;            /* the R6 guard stopped the run */
+	long held_back;         /* confirmed removals the R6 guard held back */
 	char message[ERRBUF_SIZE];
 };
 
@@ -59,23 +67,37 @@ struct plan_input {
 	size_t nlocks;
 	const struct job *jobs;         /* stored jobs, sorted by id, unique */
 	size_t njobs;
-	const struct cred *creds;       /* live credentials (creating/active) */
+	const struct cred *creds;       /* credentials not revoked */
 	size_t ncreds;
-	const char *const *protect;     /* ids of malformed fetched items (R8): never vanished */
+	const char *const *protect;     /* ids of malformed items of the PIN-type
+	                                   query (R8): never suspects */
 	size_t nprotect;
+	const char *const *cancel;      /* ids of malformed items of the canceled
+	                                   query (R8): canceled by their _id */
+	size_t ncancel;
+	const char *const *gone;        /* suspects Stays confirmed gone (R6) */
+	size_t ngone;
 	int skip_vanish;                /* a malformed item had no _id: no R6 this run */
 	long errors;                    /* malformed items skipped (R8), for the stats */
-	char window_from[11];           /* the fetch window, YYYY-MM-DD */
-	char window_to[11];
-	int force;                      /* --force: bypass the R6 guard */
+	int force;                      /* --force: no mass-removal guard */
 };
 
 /*
+ * R6: the stored reservations that are active, whose stay has not ended at
+ * now, and that are neither fetched, nor protected, nor canceled by id:
+ * pointers into in->stored, in id order, in *out (owned by the caller, free
+ * it; NULL when none).  None when in->skip_vanish.  Returns ERR_OK, or
+ * ERR_CONFIG when the configured zone cannot be used.
+ */
+enum err plan_suspects(const struct plan_input *in, time_t now,
+		       const struct resv ***out, size_t *n);
+
+/*
  * Compute the plan.  The actions borrow pointers into in->fetched and
- * in->stored, which must outlive p.  p must be zeroed (or plan_release'd); the caller
- * releases it.  Returns ERR_OK; ERR_DATA when the mass-removal guard refused
- * (then p->refused is set, p->message says why and p->a is empty);
- * ERR_CONFIG when a lock's time zone cannot be used.
+ * in->stored, which must outlive p.  The caller releases p.  Returns ERR_OK
+ * (also when the R6 guard held removals back: p->held_back > 0 and
+ * p->message says why); ERR_CONFIG when a lock's time zone cannot be used
+ * (p->a is then empty).
  */
 enum err plan_build(const struct plan_input *in, time_t now, struct plan *p);
 

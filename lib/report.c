@@ -148,3 +148,135 @@ void report_stats_line(const struct plan_stats *s, struct strbuf *out)
 		    s->fetched, s->created, s->updated, s->unchanged, s->canceled,
 		    s->removed, s->orphaned, s->errors);
 }
+
+cJSON *report_pin_runner_json(const struct pin_run_row *row, int found, int stale)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (found) {
+		cJSON *r = cJSON_AddObjectToObject(o, "lastRun");
+
+		report_add_time(r, "startedAt", row->started_at, 0);
+		report_add_time(r, "completedAt", row->completed_at, 0);
+		cJSON_AddStringToObject(r, "status", row->status);
+		cJSON_AddNumberToObject(r, "due", (double)row->due);
+		cJSON_AddNumberToObject(r, "done", (double)row->done);
+		cJSON_AddNumberToObject(r, "retried", (double)row->retried);
+		cJSON_AddNumberToObject(r, "failed", (double)row->failed);
+		if (row->has_message)
+			cJSON_AddStringToObject(r, "message", row->message);
+		else
+			cJSON_AddNullToObject(r, "message");
+	} else {
+		cJSON_AddNullToObject(o, "lastRun");
+	}
+	cJSON_AddBoolToObject(o, "stale", stale);
+	return o;
+}
+
+/* The fields every health item has. */
+static cJSON *health_item_json(const struct health_item *it)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "reservationId", it->resv);
+	report_add_str(o, "reservationCode", it->code);
+	report_add_str(o, "listingId", it->listing);
+	return o;
+}
+
+cJSON *report_health_json(const struct health *h)
+{
+	cJSON *doc = cJSON_CreateObject();
+	cJSON *arr;
+	size_t i;
+
+	arr = cJSON_AddArrayToObject(doc, "unconfirmed");
+	for (i = 0; i < h->unconfirmed.n; i++) {
+		const struct health_item *it = &h->unconfirmed.v[i];
+		cJSON *o = health_item_json(it);
+
+		cJSON_AddStringToObject(o, "deviceId", it->device);
+		cJSON_AddStringToObject(o, "state", it->state);
+		report_add_time(o, "validFrom", it->from, 0);
+		report_add_time(o, "validUntil", it->until, 0);
+		cJSON_AddItemToArray(arr, o);
+	}
+	arr = cJSON_AddArrayToObject(doc, "unrevoked");
+	for (i = 0; i < h->unrevoked.n; i++) {
+		const struct health_item *it = &h->unrevoked.v[i];
+		cJSON *o = health_item_json(it);
+
+		cJSON_AddStringToObject(o, "deviceId", it->device);
+		cJSON_AddStringToObject(o, "state", it->state);
+		report_add_time(o, "validFrom", it->from, 0);
+		report_add_time(o, "validUntil", it->until, 0);
+		cJSON_AddItemToArray(arr, o);
+	}
+	arr = cJSON_AddArrayToObject(doc, "overdueJobs");
+	for (i = 0; i < h->overdue.n; i++) {
+		const struct health_item *it = &h->overdue.v[i];
+		cJSON *o = health_item_json(it);
+
+		cJSON_AddStringToObject(o, "deviceId", it->device);
+		cJSON_AddStringToObject(o, "action", it->action);
+		cJSON_AddStringToObject(o, "status", it->state);
+		report_add_time(o, "dueAt", it->from, 0);
+		cJSON_AddNumberToObject(o, "attempts", (double)it->attempts);
+		report_add_str(o, "lastError", it->last_error);
+		cJSON_AddItemToArray(arr, o);
+	}
+	arr = cJSON_AddArrayToObject(doc, "unmappedBookings");
+	for (i = 0; i < h->unmapped.n; i++) {
+		const struct health_item *it = &h->unmapped.v[i];
+		cJSON *o = health_item_json(it);
+
+		report_add_time(o, "checkIn", it->from, 0);
+		report_add_time(o, "checkOut", it->until, 0);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return doc;
+}
+
+static const char *item_code(const struct health_item *it)
+{
+	return it->code[0] ? it->code : it->resv;
+}
+
+void report_health_lines(const struct health *h, struct strbuf *out)
+{
+	char a[UTC_ISO_LEN + 1], b[UTC_ISO_LEN + 1];
+	size_t i;
+
+	for (i = 0; i < h->unconfirmed.n; i++) {
+		const struct health_item *it = &h->unconfirmed.v[i];
+
+		util_fmt_utc(it->from, a, sizeof(a));
+		strbuf_addf(out, "unconfirmed: PIN of %s on lock %s, valid from %s, not confirmed by the lock (%s)\n",
+			    item_code(it), it->device, a, it->state);
+	}
+	for (i = 0; i < h->unrevoked.n; i++) {
+		const struct health_item *it = &h->unrevoked.v[i];
+
+		util_fmt_utc(it->until, a, sizeof(a));
+		strbuf_addf(out, "unrevoked: PIN of %s on lock %s, valid until %s, not confirmed gone (%s)\n",
+			    item_code(it), it->device, a, it->state);
+	}
+	for (i = 0; i < h->overdue.n; i++) {
+		const struct health_item *it = &h->overdue.v[i];
+
+		util_fmt_utc(it->from, a, sizeof(a));
+		strbuf_addf(out, "overdue job: %s %s on lock %s, due %s, %s after %ld attempt%s%s%s\n",
+			    it->action, item_code(it), it->device, a, it->state, it->attempts,
+			    it->attempts == 1 ? "" : "s", it->last_error[0] ? ": " : "",
+			    it->last_error);
+	}
+	for (i = 0; i < h->unmapped.n; i++) {
+		const struct health_item *it = &h->unmapped.v[i];
+
+		util_fmt_utc(it->from, a, sizeof(a));
+		util_fmt_utc(it->until, b, sizeof(b));
+		strbuf_addf(out, "unmapped booking: %s on listing %s (%s..%s) has no lock; map one with: stays-reconcile locks add %s DEVICE_ID\n",
+			    item_code(it), it->listing, a, b, it->listing);
+	}
+}

@@ -27,6 +27,16 @@ void report_action_line(const struct action *a, struct strbuf *out);
 /* "fetched 45, created 3, ..." */
 void report_stats_line(const struct plan_stats *s, struct strbuf *out);
 
+/* {"lastRun": {...} | null, "stale": bool} of status --json. */
+cJSON *report_pin_runner_json(const struct pin_run_row *row, int found, int stale);
+
+/* {"unconfirmed": [...], "unrevoked": [...], "overdueJobs": [...],
+ * "unmappedBookings": [...]} of status --json.  Never a PIN. */
+cJSON *report_health_json(const struct health *h);
+
+/* One line (no newline) per problem of h, for status without --json. */
+void report_health_lines(const struct health *h, struct strbuf *out);
+
 /* Add a UTC ISO-8601 string, or null when t == 0 and null_if_zero. */
 void report_add_time(cJSON *obj, const char *name, time_t t, int null_if_zero);
 

@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ids.h"
 #include "stays.h"
 #include "banned.h"
 
@@ -29,6 +30,10 @@ void fetch_result_release(struct fetch_result *fr)
 	for (size_t i = 0; i < fr->nbad; i++)
 		free(fr->bad_ids[i]);
 	free(fr->bad_ids);
+	for (size_t i = 0; i < fr->ncancel; i++)
+		free(fr->cancel_ids[i]);
+	free(fr->cancel_ids);
+	strbuf_release(&fr->notes);
 	memset(fr, 0, sizeof(*fr));
 }
 
@@ -73,21 +78,6 @@ void fetch_result_finish(struct fetch_result *fr)
 	fr->items = out;
 	fr->n = k;
 	fr->alloc = n;
-}
-
-/* Ids and codes: letters, digits, '_', '-', '.'; 1..max characters. */
-static int safe_id(const char *s, size_t max)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++) {
-		char ch = s[n];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.'))
-			return 0;
-	}
-	return n >= 1 && n <= max;
 }
 
 /* Copy a string for a message: at most 40 printable characters. */
@@ -136,10 +126,10 @@ static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t
 		xstrlcpy(dst, f->valuestring, sizeof(dst));                     \
 	} while (0)
 
-	REQ_STRING("_id", r->id, ID_MAX, safe_id(f->valuestring, ID_MAX), "a valid id");
-	REQ_STRING("id", r->code, CODE_MAX, safe_id(f->valuestring, CODE_MAX),
+	REQ_STRING("_id", r->id, ID_MAX, ids_stays_valid(f->valuestring, ID_MAX), "a valid id");
+	REQ_STRING("id", r->code, CODE_MAX, ids_stays_valid(f->valuestring, CODE_MAX),
 		   "a valid reservation code");
-	REQ_STRING("_idlisting", r->listing, ID_MAX, safe_id(f->valuestring, ID_MAX),
+	REQ_STRING("_idlisting", r->listing, ID_MAX, ids_stays_valid(f->valuestring, ID_MAX),
 		   "a valid listing id");
 
 	f = cJSON_GetObjectItemCaseSensitive(it, "type");
@@ -159,7 +149,8 @@ static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t
 	}
 	xstrlcpy(r->type, f->valuestring, sizeof(r->type));
 
-	/* Dates: "YYYY-MM-DD", possibly followed by a time part we ignore. */
+	/* Dates: "YYYY-MM-DD", possibly followed by a well-formed time part
+	 * ("T15:00:00Z") that we ignore. */
 	static const char *const date_keys[2] = { "checkInDate", "checkOutDate" };
 	char *date_dst[2] = { r->in_date, r->out_date };
 	for (int k = 0; k < 2; k++) {
@@ -175,7 +166,7 @@ static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t
 			return msg;
 		}
 		if (strlen(f->valuestring) < 10 ||
-		    (f->valuestring[10] != '\0' && f->valuestring[10] != 'T') ||
+		    !util_valid_time_suffix(f->valuestring + 10) ||
 		    (memcpy(buf, f->valuestring, 10), buf[10] = '\0',
 		     util_parse_date(buf, &y, &m, &d) != 0)) {
 			char q[48];
@@ -192,7 +183,6 @@ static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t
 	static const char *const time_keys[2] = { "checkInTime", "checkOutTime" };
 	char *time_dst[2] = { r->in_time, r->out_time };
 	for (int k = 0; k < 2; k++) {
-		char buf[6];
 		size_t len;
 
 		f = cJSON_GetObjectItemCaseSensitive(it, time_keys[k]);
@@ -205,9 +195,7 @@ static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t
 		len = strlen(f->valuestring);
 		if (len == 0)
 			continue;
-		if ((len != 5 && !(len == 8 && f->valuestring[5] == ':')) ||
-		    (memcpy(buf, f->valuestring, 5), buf[5] = '\0',
-		     util_parse_hhmm(buf, &h, &mi) != 0)) {
+		if (util_parse_hhmm_ss(f->valuestring, &h, &mi) != 0) {
 			char q[48];
 
 			quote_for_msg(f->valuestring, q, sizeof(q));
@@ -215,7 +203,7 @@ static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t
 				 time_keys[k], q);
 			return msg;
 		}
-		memcpy(time_dst[k], buf, 6);
+		snprintf(time_dst[k], 6, "%02d:%02d", h, mi);
 	}
 
 	f = cJSON_GetObjectItemCaseSensitive(it, "guests");
@@ -245,39 +233,44 @@ static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t
 }
 
 static void note_bad_item(struct fetch_result *fr, const cJSON *it, const char *where,
-			  size_t index, const char *why)
+			  size_t index, int canceled_query, const char *why)
 {
 	const cJSON *id = cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "_id") : NULL;
 	const cJSON *code = cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "id") : NULL;
+	const char *c = code && cJSON_IsString(code) && code->valuestring &&
+			ids_code_valid(code->valuestring) ? code->valuestring : "?";
 
-	fr->nerrors++;
-	if (id && cJSON_IsString(id) && id->valuestring && safe_id(id->valuestring, ID_MAX)) {
+	if (id && cJSON_IsString(id) && id->valuestring && ids_listing_valid(id->valuestring)) {
+		if (canceled_query) {
+			/* R8: canceled is canceled, whatever else is wrong. */
+			fr->cancel_ids = xgrow(fr->cancel_ids, sizeof(*fr->cancel_ids),
+					       fr->ncancel + 1, &fr->cancelalloc);
+			fr->cancel_ids[fr->ncancel++] = xstrdup(id->valuestring);
+			strbuf_addf(&fr->notes, "reservation %s (%s) in the canceled query: %s; canceled by its _id\n",
+				    c, id->valuestring, why);
+			return;
+		}
+		fr->nerrors++;
 		fr->bad_ids = xgrow(fr->bad_ids, sizeof(*fr->bad_ids), fr->nbad + 1,
 				    &fr->badalloc);
 		fr->bad_ids[fr->nbad++] = xstrdup(id->valuestring);
-		strbuf_addf(&fr->errors, "reservation %s (%s): %s; skipped\n",
-			    code && cJSON_IsString(code) && code->valuestring &&
-			    safe_id(code->valuestring, CODE_MAX) ? code->valuestring : "?",
+		strbuf_addf(&fr->errors, "reservation %s (%s): %s; skipped\n", c,
 			    id->valuestring, why);
 	} else {
+		fr->nerrors++;
 		fr->bad_without_id = 1;
 		strbuf_addf(&fr->errors, "%s, item %zu: %s; skipped\n", where, index + 1, why);
 	}
 }
 
-enum err stays_parse_page(const char *body, size_t len, size_t max_items,
-			  const char *where, struct fetch_result *fr,
-			  size_t *count, char *errbuf)
+/* Parse body as exactly one JSON value; *root is owned by the caller. */
+static enum err parse_json(const char *body, size_t len, const char *where, cJSON **root,
+			   char *errbuf)
 {
 	const char *end = NULL;
-	cJSON *root;
-	const cJSON *it;
-	size_t n, i = 0;
-	char msg[ERRBUF_SIZE];
 
-	*count = 0;
-	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-	if (!root) {
+	*root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+	if (!*root) {
 		size_t off = end && end >= body ? (size_t)(end - body) : 0;
 		const char *p = body;
 
@@ -295,10 +288,27 @@ enum err stays_parse_page(const char *body, size_t len, size_t max_items,
 					   *end == '\t'))
 		end++;
 	if (end && end < body + len) {
-		cJSON_Delete(root);
+		cJSON_Delete(*root);
+		*root = NULL;
 		return ERRF(errbuf, ERR_PROTOCOL,
 			    "Stays sent trailing data after the JSON of %s", where);
 	}
+	return ERR_OK;
+}
+
+enum err stays_parse_page(const char *body, size_t len, size_t max_items,
+			  const char *where, int canceled_query,
+			  struct fetch_result *fr, size_t *count, char *errbuf)
+{
+	cJSON *root;
+	const cJSON *it;
+	size_t n, i = 0;
+	char msg[ERRBUF_SIZE];
+	enum err e;
+
+	*count = 0;
+	if ((e = parse_json(body, len, where, &root, errbuf)) != ERR_OK)
+		return e;
 	if (!cJSON_IsArray(root)) {
 		const char *what = cJSON_IsObject(root) ? "object" : "value";
 
@@ -319,7 +329,7 @@ enum err stays_parse_page(const char *body, size_t len, size_t max_items,
 		const char *why = parse_item(it, &r, msg, sizeof(msg));
 
 		if (why) {
-			note_bad_item(fr, it, where, i, why);
+			note_bad_item(fr, it, where, i, canceled_query, why);
 		} else {
 			fr->items = xgrow(fr->items, sizeof(*fr->items), fr->n + 1, &fr->alloc);
 			fr->items[fr->n++] = r;
@@ -329,6 +339,25 @@ enum err stays_parse_page(const char *body, size_t len, size_t max_items,
 	cJSON_Delete(root);
 	*count = n;
 	return ERR_OK;
+}
+
+enum err stays_parse_reservation(const char *body, size_t len, struct resv *out,
+				 char *errbuf)
+{
+	static const char where[] = "a reservation";
+	char msg[ERRBUF_SIZE];
+	const char *why;
+	cJSON *root;
+	enum err e;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = parse_json(body, len, where, &root, errbuf)) != ERR_OK)
+		return e;
+	why = parse_item(root, out, msg, sizeof(msg));
+	if (why)
+		e = ERRF(errbuf, ERR_PROTOCOL, "Stays sent a malformed reservation: %s", why);
+	cJSON_Delete(root);
+	return e;
 }
 
 /* The "message" of a Stays error body, if any, for error messages. */
@@ -347,10 +376,11 @@ static void server_message(const struct http_response *resp, char *out, size_t s
 	cJSON_Delete(root);
 }
 
-/* One GET with retries.  On ERR_OK resp holds a 200 answer. */
+/* One GET with retries.  On ERR_OK resp holds a 200 answer, or a 404 when
+ * allow_404 (a single reservation that does not exist). */
 static enum err get_with_retries(struct stays_client *sc, const char *url,
-				 const char *where, struct http_response *resp,
-				 char *errbuf)
+				 const char *where, int allow_404,
+				 struct http_response *resp, char *errbuf)
 {
 	static const char *const headers[] = { "Accept: application/json", NULL };
 	char why[ERRBUF_SIZE], sm[64];
@@ -362,7 +392,7 @@ static enum err get_with_retries(struct stays_client *sc, const char *url,
 		sc->requests++;
 		e = http_request(sc->http, "GET", url, headers, NULL, 0, resp, why);
 		if (e == ERR_OK) {
-			if (resp->status == 200)
+			if (resp->status == 200 || (resp->status == 404 && allow_404))
 				return ERR_OK;
 			if (resp->status == 401 || resp->status == 403)
 				return ERRF(errbuf, ERR_PERM,
@@ -433,17 +463,48 @@ enum err stays_fetch(struct stays_client *sc, const char *from, const char *to,
 		strbuf_addf(&url, "&skip=%ld&limit=%d", skip, STAYS_PAGE_LIMIT);
 		snprintf(where, sizeof(where), "page %ld of the %s query", page,
 			 canceled ? "canceled" : "reservations");
-		e = get_with_retries(sc, url.buf, where, &resp, errbuf);
+		e = get_with_retries(sc, url.buf, where, 0, &resp, errbuf);
 		if (e != ERR_OK)
 			break;
 		e = stays_parse_page(resp.body.buf ? resp.body.buf : "", resp.body.len,
-				     STAYS_PAGE_LIMIT, where, fr, &count, errbuf);
+				     STAYS_PAGE_LIMIT, where, canceled, fr, &count, errbuf);
 		if (e != ERR_OK)
 			break;
 		fr->pages++;
 		if (count < STAYS_PAGE_LIMIT)
 			break;
 		skip += (long)count;
+	}
+	http_response_release(&resp);
+	strbuf_release(&url);
+	return e;
+}
+
+enum err stays_get_reservation(struct stays_client *sc, const char *id, struct resv *out,
+			       int *gone, char *errbuf)
+{
+	struct http_response resp = HTTP_RESPONSE_INIT;
+	struct strbuf url = STRBUF_INIT;
+	char where[ID_MAX + 32], perr[ERRBUF_SIZE];
+	enum err e;
+
+	*gone = 0;
+	memset(out, 0, sizeof(*out));
+	if (!ids_listing_valid(id))
+		return ERRF(errbuf, ERR_DATA, "invalid reservation id");
+	snprintf(where, sizeof(where), "reservation %s", id);
+	strbuf_addf(&url, "%s/external/v1/booking/reservations/%s", sc->base_url, id);
+	e = get_with_retries(sc, url.buf, where, 1, &resp, errbuf);
+	if (e == ERR_OK && resp.status == 404) {
+		*gone = 1;
+	} else if (e == ERR_OK) {
+		e = stays_parse_reservation(resp.body.buf ? resp.body.buf : "", resp.body.len,
+					    out, perr);
+		if (e != ERR_OK)
+			ERRF(errbuf, e, "%s (for %s)", perr, where);
+		else if (strcmp(out->id, id) != 0)
+			e = ERRF(errbuf, ERR_PROTOCOL,
+				 "Stays answered reservation %s when asked for %s", out->id, id);
 	}
 	http_response_release(&resp);
 	strbuf_release(&url);

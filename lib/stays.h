@@ -27,8 +27,13 @@ struct fetch_result {
 	size_t n, alloc;
 	struct strbuf errors;   /* one line per malformed reservation */
 	long nerrors;
-	char **bad_ids;         /* owned: _ids of malformed items */
+	char **bad_ids;         /* owned: _ids of malformed items of the PIN-type
+	                           query (protected from R6) */
 	size_t nbad, badalloc;
+	char **cancel_ids;      /* owned: _ids of malformed items of the canceled
+	                           query (canceled by their _id, R8) */
+	size_t ncancel, cancelalloc;
+	struct strbuf notes;    /* one line per item canceled by its _id, for -v */
 	int bad_without_id;     /* a malformed item had no usable _id */
 	long pages;             /* pages received */
 };
@@ -45,11 +50,22 @@ void fetch_result_release(struct fetch_result *fr);
  * *count receives the number of array items (valid or not).  Returns
  * ERR_OK, or ERR_PROTOCOL when the body is not a JSON array of at most
  * max_items elements (message in errbuf).  `where` names the page in
- * messages ("page 2 of the canceled query").
+ * messages ("page 2 of the canceled query").  canceled_query: the page is
+ * of the type=canceled query, where a malformed item with a valid _id is
+ * not an error but a cancellation by id (R8: nothing else in it can keep
+ * a PIN alive).
  */
 enum err stays_parse_page(const char *body, size_t len, size_t max_items,
-			  const char *where, struct fetch_result *fr,
-			  size_t *count, char *errbuf);
+			  const char *where, int canceled_query,
+			  struct fetch_result *fr, size_t *count, char *errbuf);
+
+/*
+ * Parse the answer of GET /booking/reservations/{id}: one reservation
+ * object, checked like a page item.  Returns ERR_OK with *out filled, or
+ * ERR_PROTOCOL (message in errbuf) when the body is not that.
+ */
+enum err stays_parse_reservation(const char *body, size_t len, struct resv *out,
+				 char *errbuf);
 
 struct stays_client {
 	struct http *http;      /* borrowed; carries Basic auth and timeouts */
@@ -74,5 +90,16 @@ struct stays_client {
 enum err stays_fetch(struct stays_client *sc, const char *from, const char *to,
 		     const char *const *types, int ntypes, struct fetch_result *fr,
 		     char *errbuf);
+
+/*
+ * R6: ask Stays about one reservation, GET
+ * /external/v1/booking/reservations/{id}, with the retries of
+ * stays_fetch().  ERR_OK with *gone = 1 when Stays answers 404; ERR_OK with
+ * *gone = 0 and *out filled when it answers the reservation with that _id.
+ * Errors as stays_fetch(), and ERR_PROTOCOL for an answer that is not a
+ * valid reservation with that _id.
+ */
+enum err stays_get_reservation(struct stays_client *sc, const char *id, struct resv *out,
+			       int *gone, char *errbuf);
 
 #endif

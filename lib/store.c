@@ -187,8 +187,9 @@ enum err store_load(sqlite3 *db, const char *window_from, const struct resv *fet
 		qsort(st->jobs, st->njobs, sizeof(*st->jobs), cmp_job);
 	}
 
-	if ((e = db_prepare(db, "SELECT reservation_id, device_id, valid_from, valid_until, state "
-			    "FROM credentials WHERE state != 'revoked'", &q, errbuf)) != ERR_OK)
+	if ((e = db_prepare(db, "SELECT reservation_id, device_id, valid_from, valid_until, state, "
+			    "password_id IS NOT NULL FROM credentials WHERE state != 'revoked'",
+			    &q, errbuf)) != ERR_OK)
 		goto out;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct cred *c;
@@ -201,6 +202,7 @@ enum err store_load(sqlite3 *db, const char *window_from, const struct resv *fet
 		c->valid_from = (time_t)sqlite3_column_int64(q, 2);
 		c->valid_until = (time_t)sqlite3_column_int64(q, 3);
 		COPY(c->state, q, 4, "credential state");
+		c->has_password = sqlite3_column_int(q, 5);
 		st->ncreds++;
 	}
 	if (rc != SQLITE_DONE) {
@@ -639,4 +641,221 @@ out:
 	*out = arr;
 	*n = len;
 	return ERR_OK;
+}
+
+enum err store_pin_run(sqlite3 *db, struct pin_run_row *row, int *found, char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	enum err e;
+	int rc;
+
+	*found = 0;
+	memset(row, 0, sizeof(*row));
+	if ((e = db_prepare(db, "SELECT started_at, completed_at, status, due, done, retried, "
+			    "failed, message FROM pin_runner_log WHERE id = 1", &st, errbuf)) != ERR_OK)
+		return e;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		row->started_at = (time_t)sqlite3_column_int64(st, 0);
+		row->completed_at = (time_t)sqlite3_column_int64(st, 1);
+		COPY(row->status, st, 2, "pin-runner status");
+		row->due = (long)sqlite3_column_int64(st, 3);
+		row->done = (long)sqlite3_column_int64(st, 4);
+		row->retried = (long)sqlite3_column_int64(st, 5);
+		row->failed = (long)sqlite3_column_int64(st, 6);
+		row->has_message = sqlite3_column_type(st, 7) != SQLITE_NULL;
+		xstrlcpy(row->message, db_text(st, 7), sizeof(row->message));
+	} else if (rc != SQLITE_DONE) {
+		e = db_error(db, "cannot read the pin-runner log", errbuf);
+	}
+out:
+	sqlite3_finalize(st);
+	return e;
+}
+
+void health_release(struct health *h)
+{
+	free(h->unconfirmed.v);
+	free(h->unrevoked.v);
+	free(h->overdue.v);
+	free(h->unmapped.v);
+	memset(h, 0, sizeof(*h));
+}
+
+int health_any(const struct health *h)
+{
+	return h->unconfirmed.n || h->unrevoked.n || h->overdue.n || h->unmapped.n;
+}
+
+static struct health_item *health_add(struct health_list *l)
+{
+	struct health_item *it;
+
+	l->v = xgrow(l->v, sizeof(*l->v), l->n + 1, &l->alloc);
+	it = &l->v[l->n++];
+	memset(it, 0, sizeof(*it));
+	return it;
+}
+
+/*
+ * Credentials: columns reservation_id, code, listing_id, device_id, state,
+ * valid_from, valid_until, with ?1 = now and ?2 = the query's own value.
+ */
+static enum err health_creds(sqlite3 *db, const char *where, time_t now, sqlite3_int64 v2,
+			     struct health_list *l, char *errbuf)
+{
+	struct strbuf sql = STRBUF_INIT;
+	sqlite3_stmt *st = NULL;
+	enum err e;
+	int rc;
+
+	strbuf_addf(&sql, "SELECT c.reservation_id, r.code, r.listing_id, c.device_id, c.state, "
+		    "c.valid_from, c.valid_until FROM credentials c "
+		    "LEFT JOIN reservations r ON r.id = c.reservation_id WHERE %s "
+		    "ORDER BY c.valid_from, c.id", where);
+	e = db_prepare(db, sql.buf, &st, errbuf);
+	strbuf_release(&sql);
+	if (e != ERR_OK)
+		return e;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, v2);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct health_item *it = health_add(l);
+
+		COPY(it->resv, st, 0, "credential reservation");
+		COPY(it->code, st, 1, "reservation code");
+		COPY(it->listing, st, 2, "listing id");
+		COPY(it->device, st, 3, "credential device");
+		COPY(it->state, st, 4, "credential state");
+		it->from = (time_t)sqlite3_column_int64(st, 5);
+		it->until = (time_t)sqlite3_column_int64(st, 6);
+	}
+	if (rc != SQLITE_DONE)
+		e = db_error(db, "cannot read credentials", errbuf);
+out:
+	sqlite3_finalize(st);
+	return e;
+}
+
+static enum err health_jobs(sqlite3 *db, time_t now, struct health_list *l, char *errbuf)
+{
+	/*
+	 * Overdue: pending and due (also after its retry time) for longer
+	 * than the grace - pin-runner is not running them; or failed while
+	 * still needed: a generate whose stay is not over, an update or a
+	 * revoke whose credential is still there (a wrong window, or a PIN
+	 * that should be gone, is an open door).
+	 */
+	static const char sql[] =
+		"SELECT j.reservation_id, r.code, r.listing_id, j.device_id, j.status, j.action, "
+		"  j.due_at, j.attempts, j.last_error FROM pin_jobs j "
+		"LEFT JOIN reservations r ON r.id = j.reservation_id "
+		"WHERE (j.status = 'pending' AND j.due_at <= ?1 - ?2 "
+		"       AND coalesce(j.next_attempt_at, 0) <= ?1 - ?2) "
+		"   OR (j.status = 'failed' AND ((j.action = 'generate' AND j.valid_until > ?1) "
+		"       OR (j.action IN ('update', 'revoke') AND EXISTS (SELECT 1 FROM credentials c "
+		"           WHERE c.reservation_id = j.reservation_id AND c.device_id = j.device_id "
+		"             AND c.state != 'revoked')))) "
+		"ORDER BY j.due_at, j.id";
+	sqlite3_stmt *st = NULL;
+	enum err e;
+	int rc;
+
+	if ((e = db_prepare(db, sql, &st, errbuf)) != ERR_OK)
+		return e;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, HEALTH_GRACE);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct health_item *it = health_add(l);
+
+		COPY(it->resv, st, 0, "job reservation");
+		COPY(it->code, st, 1, "reservation code");
+		COPY(it->listing, st, 2, "listing id");
+		COPY(it->device, st, 3, "job device");
+		COPY(it->state, st, 4, "job status");
+		COPY(it->action, st, 5, "job action");
+		it->from = (time_t)sqlite3_column_int64(st, 6);
+		it->attempts = (long)sqlite3_column_int64(st, 7);
+		xstrlcpy(it->last_error, db_text(st, 8), sizeof(it->last_error));
+	}
+	if (rc != SQLITE_DONE)
+		e = db_error(db, "cannot read jobs", errbuf);
+out:
+	sqlite3_finalize(st);
+	return e;
+}
+
+/* Active bookings of a listing without a lock whose stay is near. */
+static enum err health_unmapped(sqlite3 *db, const struct config *cfg, time_t now,
+				struct health_list *l, char *errbuf)
+{
+	struct strbuf sql = STRBUF_INIT;
+	sqlite3_stmt *st = NULL;
+	char from[11], to[11];
+	enum err e;
+	int rc;
+
+	if (plan_local_date(cfg->pins.timezone, now, -1, from) != ERR_OK ||
+	    plan_local_date(cfg->pins.timezone, now, HEALTH_UNMAPPED_AHEAD / 86400 + 1, to) != ERR_OK)
+		return ERRF(errbuf, ERR_CONFIG, "cannot use time zone '%s'", cfg->pins.timezone);
+	strbuf_addf(&sql, "SELECT %s FROM reservations r WHERE r.status = 'active' "
+		    "AND r.checkout_date >= ?1 AND r.checkin_date <= ?2 "
+		    "AND NOT EXISTS (SELECT 1 FROM locks l WHERE l.listing_id = r.listing_id) "
+		    "ORDER BY r.checkin_date, r.id", resv_cols);
+	e = db_prepare(db, sql.buf, &st, errbuf);
+	strbuf_release(&sql);
+	if (e != ERR_OK)
+		return e;
+	sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct health_item *it;
+		struct resv r;
+		time_t cin, cout;
+
+		if ((e = read_resv(st, &r, errbuf)) != ERR_OK)
+			goto out;
+		if (!config_is_pin_type(cfg, r.type) ||
+		    plan_stay_instants(cfg, &r, NULL, &cin, &cout) != ERR_OK ||
+		    cout <= now || cin > now + HEALTH_UNMAPPED_AHEAD)
+			continue;
+		it = health_add(l);
+		xstrlcpy(it->resv, r.id, sizeof(it->resv));
+		xstrlcpy(it->code, r.code, sizeof(it->code));
+		xstrlcpy(it->listing, r.listing, sizeof(it->listing));
+		xstrlcpy(it->state, r.status, sizeof(it->state));
+		it->from = cin;
+		it->until = cout;
+	}
+	if (rc != SQLITE_DONE)
+		e = db_error(db, "cannot read reservations", errbuf);
+out:
+	sqlite3_finalize(st);
+	return e;
+}
+
+enum err store_health(sqlite3 *db, const struct config *cfg, time_t now, struct health *h,
+		      char *errbuf)
+{
+	enum err e;
+
+	memset(h, 0, sizeof(*h));
+	/* P3a: a PIN whose window starts within 24 h, not confirmed on the lock. */
+	e = health_creds(db, "c.state IN ('creating', 'unconfirmed') AND c.valid_until > ?1 "
+			 "AND c.valid_from <= ?1 + ?2", now, HEALTH_UNCONFIRMED_AHEAD,
+			 &h->unconfirmed, errbuf);
+	/* P3a: a PIN past its revoke time (check-out + revoke_after), not
+	 * confirmed gone.  ?2 turns the window's end into that time. */
+	if (e == ERR_OK)
+		e = health_creds(db, "c.state != 'revoked' AND c.valid_until + ?2 <= ?1",
+				 now, (sqlite3_int64)(cfg->pins.revoke_after - cfg->pins.valid_after +
+						      HEALTH_GRACE), &h->unrevoked, errbuf);
+	if (e == ERR_OK)
+		e = health_jobs(db, now, &h->overdue, errbuf);
+	if (e == ERR_OK)
+		e = health_unmapped(db, cfg, now, &h->unmapped, errbuf);
+	if (e != ERR_OK)
+		health_release(h);
+	return e;
 }

@@ -96,4 +96,57 @@ struct job_row {
 /* Jobs soonest first: pending and failed, or all with all != 0. */
 enum err store_jobs(sqlite3 *db, int all, struct job_row **out, size_t *n, char *errbuf);
 
+/* pin-runner's last run (pin_runner_log), for status. */
+struct pin_run_row {
+	time_t started_at, completed_at;
+	char status[8];                 /* success|failed */
+	long due, done, retried, failed;
+	char message[ERRBUF_SIZE];
+	int has_message;
+};
+enum err store_pin_run(sqlite3 *db, struct pin_run_row *row, int *found, char *errbuf);
+
+/*
+ * What needs a person (SPEC §6 health), each list soonest first.  A
+ * problem is reported once it is certain, not while pin-runner is about to
+ * act: HEALTH_GRACE seconds after the moment it should have acted.
+ */
+#define HEALTH_GRACE 600                    /* pin-runner runs every minute */
+#define HEALTH_UNCONFIRMED_AHEAD 86400      /* P3a: windows starting within 24 h */
+#define HEALTH_UNMAPPED_AHEAD (7 * 86400L)  /* bookings checking in within 7 days */
+
+struct health_item {
+	char resv[ID_MAX + 1];
+	char code[CODE_MAX + 1];        /* "" when the reservation is unknown */
+	char listing[ID_MAX + 1];       /* "" when the reservation is unknown */
+	char device[ID_MAX + 1];        /* "" for an unmapped booking */
+	char state[12];                 /* credential state, or job status */
+	char action[9];                 /* overdue jobs: generate|update|revoke */
+	time_t from, until;             /* credentials: the window; bookings: the stay;
+	                                   jobs: due time in from */
+	long attempts;                  /* overdue jobs */
+	char last_error[256];           /* overdue jobs, "" when none */
+};
+
+struct health_list {
+	struct health_item *v;          /* owned */
+	size_t n, alloc;
+};
+
+struct health {
+	struct health_list unconfirmed; /* P3a: not confirmed on the lock, window within 24 h */
+	struct health_list unrevoked;   /* P3a: past the revoke time, not confirmed gone */
+	struct health_list overdue;     /* due and not run, or failed while still needed */
+	struct health_list unmapped;    /* PIN-type bookings of a listing with no lock */
+};
+
+/* Fill h at instant now (cfg: the windows and zone).  Release with
+ * health_release(). */
+enum err store_health(sqlite3 *db, const struct config *cfg, time_t now, struct health *h,
+		      char *errbuf);
+void health_release(struct health *h);
+
+/* 1 if any list of h is not empty. */
+int health_any(const struct health *h);
+
 #endif

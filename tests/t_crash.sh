@@ -39,7 +39,7 @@ REV=2026-12-13T14:00:00Z    # RV001's revoke jobs are due (and RV002's)
 state() {
 	sqlite3 -batch "$T/stays.db" \
 		"SELECT id, status, attempts FROM pin_jobs ORDER BY id;
-		 SELECT reservation_id, device_id, name, state, valid_from, valid_until FROM credentials
+		 SELECT reservation_id, device_id, substr(name, 1, instr(name, '-') - 1), state, valid_from, valid_until FROM credentials
 		   WHERE state != 'revoked' ORDER BY reservation_id, device_id;
 		 SELECT count(*) FROM credentials WHERE state = 'revoked';"
 }

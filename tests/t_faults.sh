@@ -125,6 +125,7 @@ fault '{"service":"stays","delay_ms":4000,"times":1}'
 $CHECK_WRAP "$BIN/stays-reconcile" -c "$T/stays.conf" --now $NOW 2>/dev/null &
 runner=$!
 while [ "$(sql "SELECT count(*) FROM reconciliation_logs WHERE status = 'pending'")" != 1 ]; do sleep 0.05; done
+expect 0 pr --now $NOW		# pin-runner is alive too (status checks it)
 expect 0 sr --now $NOW status --json
 [ "$(jqf "$T/out" .currentStatus)" = running ] || fail "status while running: $(cat "$T/out")"
 kill -9 $runner

@@ -56,6 +56,7 @@ ok "-v without changes: one line"
 stays_data "$(resv d650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-13)" "$R2" "$R3"
 expect 0 sr --now $NOW
 silent "a successful run"
+expect 0 pr --now $NOW		# status also wants pin-runner alive
 expect 0 sr --now $NOW status --json
 [ "$(jqf "$T/out" '.lastRun.stats | "\(.created) \(.updated)"')" = "1 1" ] || fail "the silent run did not run: $(jqf "$T/out" .lastRun)"
 stays_data "$(resv d650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-14)" "$R2" "$R3"
@@ -88,7 +89,7 @@ only_stderr "a malformed reservation with -q" '^stays-reconcile: reservation RV0
 write_config "max_removals = 0"
 stays_data "$R1" "$R2"
 expect 65 sr -q --now $NOW
-only_stderr "the mass-removal guard with -q" '^stays-reconcile: refusing to remove 1 reservations'
+only_stderr "the mass-removal guard with -q" '^stays-reconcile: held back the removal of 1 reservations'
 write_config
 stays_data "$R1" "$R2" "$R3"
 expect 0 sr --now $NOW
@@ -112,7 +113,7 @@ silent "pin-runner with a due job"
 expect 0 pr -v --now $T1
 [ ! -s "$T/err" ] || fail "pin-runner -v printed on stderr: $(cat "$T/err")"
 [ "$(wc -l < "$T/out")" = 2 ] || fail "pin-runner -v, one job: $(cat "$T/out")"
-head -n 1 "$T/out" | grep -q "^generate RV001 on lock bf0123456789abcdefxyz[q2]: password [0-9]*, valid 2026-12-10T18:00:00Z\.\.2026-12-12T14:00:00Z$" ||
+head -n 1 "$T/out" | grep -q "^generate RV001 on lock bf0123456789abcdefxyz[q2]: password [0-9]* confirmed, valid 2026-12-10T18:00:00Z\.\.2026-12-12T14:00:00Z$" ||
 	fail "pin-runner -v job line: $(head -n 1 "$T/out")"
 tail -n 1 "$T/out" | grep -q '^pin-runner: 1 due, 1 done, 0 to retry, 0 failed, 0 skipped (' ||
 	fail "pin-runner -v summary: $(tail -n 1 "$T/out")"

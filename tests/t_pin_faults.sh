@@ -59,7 +59,8 @@ chmod 700 "$T/on_failure" "$T/on_pin"
 # new_case [MAX_ATTEMPTS]: a fresh database and config, no faults, no hook output.
 new_case() {
 	rm -f "$T/stays.db" "$T/stays.db-wal" "$T/stays.db-shm" "$T/on_failure.out"
-	printf '#!/bin/sh\ncat > /dev/null\n' > "$T/on_pin"
+	printf '#!/bin/sh\ncat >> "%s/on_pin.out"\n' "$T" > "$T/on_pin"
+	rm -f "$T/on_pin.out"
 	write_config
 	cat >> "$T/stays.conf" <<EOC
 [pins]
@@ -106,22 +107,23 @@ ticket_fault() {
 tuya_state() {
 	curl -sf "$URL/_fake/tuya/state" > "$T/state" || fail "cannot read the fake's state"
 }
-# live_passwords DEVICE NAME: live (phase 1/2) passwords NAME has on DEVICE.
+# Passwords are named CODE-xxxx, unique to each credential (P2).
+# live_passwords DEVICE CODE: live (phase 1/2) passwords CODE has on DEVICE.
 live_passwords() {
 	tuya_state
-	jq -r --arg d "$1" --arg n "$2" \
-		'[.devices[] | select(.id == $d) | .passwords[] | select(.name == $n and (.phase == 1 or .phase == 2))] | length' "$T/state"
+	jq -r --arg d "$1" --arg n "$2-" \
+		'[.devices[] | select(.id == $d) | .passwords[] | select((.name | startswith($n)) and (.phase == 1 or .phase == 2))] | length' "$T/state"
 }
-# all_passwords DEVICE NAME: passwords NAME ever had on DEVICE, any phase.
+# all_passwords DEVICE CODE: passwords CODE ever had on DEVICE, any phase.
 all_passwords() {
 	tuya_state
-	jq -r --arg d "$1" --arg n "$2" \
-		'[.devices[] | select(.id == $d) | .passwords[] | select(.name == $n)] | length' "$T/state"
+	jq -r --arg d "$1" --arg n "$2-" \
+		'[.devices[] | select(.id == $d) | .passwords[] | select(.name | startswith($n))] | length' "$T/state"
 }
-lock_field() {	# lock_field DEVICE NAME FIELD (of the live password)
+lock_field() {	# lock_field DEVICE CODE FIELD (of the live password)
 	tuya_state
-	jq -r --arg d "$1" --arg n "$2" --arg f "$3" \
-		'[.devices[] | select(.id == $d) | .passwords[] | select(.name == $n and (.phase == 1 or .phase == 2))][0][$f]' "$T/state"
+	jq -r --arg d "$1" --arg n "$2-" --arg f "$3" \
+		'[.devices[] | select(.id == $d) | .passwords[] | select((.name | startswith($n)) and (.phase == 1 or .phase == 2))][0][$f]' "$T/state"
 }
 # book LISTING [locks add options]: reservation $R ($C, 2026-12-10..12) on
 # LISTING, lock $D mapped to it, reconciled at $NOW; $job is its generate job.
@@ -142,18 +144,25 @@ tuya_requests() {	# business or token calls in the fake's log
 }
 
 # truth RESV DEVICE CODE: the database's live credentials for (RESV, DEVICE)
-# are exactly what the lock holds: an 'active' row iff one live password
-# named CODE, with the same password id and PIN; never more than one.
+# are exactly what the lock holds: an unconfirmed or active row iff one live
+# password named CODE-..., with the same name, password id and PIN; active
+# only if the lock confirmed it (phase 2); never more than one.
 truth() {
 	live=$(live_passwords "$2" "$3")
-	active=$(sql "SELECT count(*) FROM credentials WHERE reservation_id = '$1' AND device_id = '$2' AND state = 'active'")
+	q="FROM credentials WHERE reservation_id = '$1' AND device_id = '$2' AND state IN ('unconfirmed', 'active')"
+	known=$(sql "SELECT count(*) $q")
 	[ "$live" -le 1 ] || fail "$live live passwords for $3 on lock $2: $(cat "$T/state")"
-	[ "$active" = "$live" ] || fail "database says $active active credential(s) for $3 on $2, the lock has $live live: $(sql "SELECT id, password_id, state FROM credentials WHERE device_id = '$2'")"
+	[ "$known" = "$live" ] || fail "database says $known live credential(s) for $3 on $2, the lock has $live live: $(sql "SELECT id, password_id, state FROM credentials WHERE device_id = '$2'")"
 	if [ "$live" = 1 ]; then
-		[ "$(sql "SELECT password_id FROM credentials WHERE reservation_id = '$1' AND device_id = '$2' AND state = 'active'")" = "$(lock_field "$2" "$3" id)" ] ||
+		[ "$(sql "SELECT password_id $q")" = "$(lock_field "$2" "$3" id)" ] ||
 			fail "password id in the database differs from the lock's for $3 on $2"
-		[ "$(sql "SELECT pin FROM credentials WHERE reservation_id = '$1' AND device_id = '$2' AND state = 'active'")" = "$(lock_field "$2" "$3" pin)" ] ||
+		[ "$(sql "SELECT name $q")" = "$(lock_field "$2" "$3" name)" ] ||
+			fail "name in the database differs from the lock's for $3 on $2"
+		[ "$(sql "SELECT pin $q")" = "$(lock_field "$2" "$3" pin)" ] ||
 			fail "PIN in the database differs from the lock's for $3 on $2"
+		if [ "$(lock_field "$2" "$3" phase)" = 2 ]; then want=active; else want=unconfirmed; fi
+		[ "$(sql "SELECT state $q")" = $want ] ||
+			fail "database says $(sql "SELECT state $q") for $3 on $2, the lock's phase is $(lock_field "$2" "$3" phase)"
 	fi
 }
 
@@ -396,16 +405,30 @@ case6() {
 	job_field "$job" last_error | grep -q 2001 || fail "last_error: $(job_field "$job" last_error)"
 	truth $R $D $C
 
-	# Offline in the cloud: the password is queued (phase 1), that counts.
+	# Offline: the cloud queues the password (phase 1), the lock has not
+	# got it.  P3a: not done, not active - unconfirmed, read again with the
+	# backoff, and the run says so (exit 1) - until the lock confirms it.
 	curl -sf -X POST --data "{\"id\":\"$D\",\"online\":false}" "$URL/_fake/tuya/device" >/dev/null ||
 		fail "cannot take the lock offline"
-	run_pr 0 --now $((T1 + 60))
+	run_pr 1 --now $((T1 + 60))
 	[ "$(lock_field $D $C phase)" = 1 ] || fail "phase $(lock_field $D $C phase): $(cat "$T/state")"
-	[ "$(sql "SELECT state FROM credentials WHERE reservation_id = '$R' AND device_id = '$D' AND state != 'revoked'")" = active ] ||
-		fail "database does not say active"
+	[ "$(sql "SELECT state FROM credentials WHERE reservation_id = '$R' AND device_id = '$D' AND state != 'revoked'")" = unconfirmed ] ||
+		fail "database does not say unconfirmed: $(sql "SELECT state FROM credentials WHERE reservation_id = '$R'")"
+	grep -q "lock $D has not confirmed" "$T/err" || fail "stderr: $(cat "$T/err")"
 	truth $R $D $C
-	[ "$(job_field "$job" status)" = done ] || fail "job $(job_field "$job" status)"
+	[ "$(job_field "$job" status)" = pending ] || fail "job $(job_field "$job" status) while unconfirmed"
+	[ "$(job_field "$job" next_attempt_at)" = $((T1 + 60 + 120)) ] || fail "next read $(job_field "$job" next_attempt_at)"
+	[ ! -s "$T/on_pin.out" ] || fail "on_pin ran before the lock confirmed the PIN"
+	expect 1 sr --now $((T1 + 120)) status --json
+	jq -e --arg c $C '.health.unconfirmed | map(.reservationCode) | index($c) != null' "$T/out" >/dev/null ||
+		fail "status does not report the unconfirmed PIN: $(cat "$T/out")"
+	# Still offline at the next read: one more read, still waiting.
+	run_pr 1 --now $((T1 + 180))
 	curl -sf -X POST --data "{\"id\":\"$D\",\"online\":true}" "$URL/_fake/tuya/device" >/dev/null
+	run_pr 0 --now $((T1 + 420))
+	[ "$(job_field "$job" status)" = done ] || fail "job $(job_field "$job" status) after the lock came back"
+	truth $R $D $C
+	[ "$(all_passwords $D $C)" = 1 ] || fail "a second password: $(cat "$T/state")"
 }
 
 # ---- 7. HTTP 500, then a malformed answer --------------------------------
@@ -592,7 +615,7 @@ run_case "3: lock rejects the PIN length (1109): failed at once, no credential" 
 run_case "3b: following the 1109 message (locks add --pin-length 6) gets the guest a PIN" case3b
 run_case "4: wrong client_secret (1004): exit 77, job untouched" case4
 run_case "5: expired token (1010): one new token, job done" case5
-run_case "6: lock offline (2001) retried; offline lock gets a phase-1 password" case6
+run_case "6: lock offline (2001) retried; a phase-1 password is unconfirmed until the lock takes it (defect 4)" case6
 run_case "7: HTTP 500 retried; malformed answer exits 76 and is retried" case7
 run_case "7b: create answer cut off: exit 69, retry adopts the password, no second one" case7b
 run_case "8: job of a vanished reservation failed, other jobs run" case8

@@ -29,16 +29,17 @@ chmod 700 "$T/on_pin" "$T/on_failure"
 tuya_state() {
 	curl -sf "$URL/_fake/tuya/state" > "$T/state" || fail "cannot read the fake's state"
 }
-# live_passwords DEVICE NAME: how many live (phase 1/2) passwords NAME has on DEVICE.
+# Passwords are named CODE-xxxx, unique to each credential (P2).
+# live_passwords DEVICE CODE: how many live (phase 1/2) passwords CODE has on DEVICE.
 live_passwords() {
 	tuya_state
-	jq -r --arg d "$1" --arg n "$2" \
-		'[.devices[] | select(.id == $d) | .passwords[] | select(.name == $n and (.phase == 1 or .phase == 2))] | length' "$T/state"
+	jq -r --arg d "$1" --arg n "$2-" \
+		'[.devices[] | select(.id == $d) | .passwords[] | select((.name | startswith($n)) and (.phase == 1 or .phase == 2))] | length' "$T/state"
 }
-lock_field() {	# lock_field DEVICE NAME FIELD
+lock_field() {	# lock_field DEVICE CODE FIELD
 	tuya_state
-	jq -r --arg d "$1" --arg n "$2" --arg f "$3" \
-		'[.devices[] | select(.id == $d) | .passwords[] | select(.name == $n and (.phase == 1 or .phase == 2))][0][$f]' "$T/state"
+	jq -r --arg d "$1" --arg n "$2-" --arg f "$3" \
+		'[.devices[] | select(.id == $d) | .passwords[] | select((.name | startswith($n)) and (.phase == 1 or .phase == 2))][0][$f]' "$T/state"
 }
 
 expect 0 sr locks add $L1 $D1
@@ -120,14 +121,31 @@ ok "revoke at check-out + revoke_after"
 
 # A failing on_pin hook is reported on stderr at default verbosity and does
 # not undo the PIN; hooks never see secrets given through the environment.
+# The guest must get the PIN at least once (P2): the hook is run again with
+# the job backoff until it succeeds, and not after.
 printf '#!/bin/sh\nread -r line\nenv > "%s/hook.env"\nexit 3\n' "$T" > "$T/on_pin"
 stays_data "$(resv c650f1a2c3d4e5f6a7b80003 RV003 $L1 2026-12-20 2026-12-22)"
 expect 0 sr --now 2026-12-20T12:00:00Z
 sed -i 's/^client_secret = 0f1e2d3c4b5a69788796a5b4c3d2e1f0$/client_secret = overridden-by-env/' "$T/stays.conf"
-TUYA_CLIENT_SECRET=0f1e2d3c4b5a69788796a5b4c3d2e1f0 expect 0 pr --now 2026-12-20T16:00:00Z
-grep -q "^pin-runner: on_pin hook '$T/on_pin' exited 3 (for RV003 on lock $D1; the PIN stays)" "$T/err" ||
+TUYA_CLIENT_SECRET=0f1e2d3c4b5a69788796a5b4c3d2e1f0 expect 1 pr --now 2026-12-20T16:00:00Z
+grep -q "^pin-runner: job generate:c650f1a2c3d4e5f6a7b80003:$D1: on_pin hook '$T/on_pin' exited 3 (for RV003 on lock $D1; the PIN stays, the hook is run again); retrying at 2026-12-20T16:01:00Z" "$T/err" ||
 	fail "failing hook not reported: $(cat "$T/err")"
 [ "$(live_passwords $D1 RV003)" = 1 ] || fail "PIN undone by a failing hook"
 [ -s "$T/hook.env" ] || fail "hook did not run"
 ! grep -q 'TUYA_CLIENT_SECRET\|0f1e2d3c4b5a69788796a5b4c3d2e1f0' "$T/hook.env" || fail "hook saw the secret"
 ok "failing hook reported, PIN kept, no secret in the hook's environment"
+
+pin3=$(lock_field $D1 RV003 pin)
+printf '#!/bin/sh\ncat >> "%s/on_pin.out"\necho >> "%s/on_pin.out"\n' "$T" "$T" > "$T/on_pin"
+: > "$T/on_pin.out"
+TUYA_CLIENT_SECRET=0f1e2d3c4b5a69788796a5b4c3d2e1f0 expect 0 pr --now 2026-12-20T16:00:59Z
+[ ! -s "$T/on_pin.out" ] || fail "hook run again before its retry time"
+TUYA_CLIENT_SECRET=0f1e2d3c4b5a69788796a5b4c3d2e1f0 expect 0 pr --now 2026-12-20T16:01:00Z
+[ "$(grep -c "\"pin\":\"$pin3\"" "$T/on_pin.out")" -ge 1 ] || fail "the retried hook did not get the PIN: $(cat "$T/on_pin.out")"
+[ "$(lock_field $D1 RV003 pin)" = "$pin3" ] && [ "$(live_passwords $D1 RV003)" = 1 ] || fail "the retry changed the PIN"
+[ "$(sql "SELECT count(*) FROM credentials WHERE device_id = '$D1' AND reservation_id = 'c650f1a2c3d4e5f6a7b80003' AND notified_at IS NOT NULL")" = 1 ] ||
+	fail "notified_at not recorded"
+: > "$T/on_pin.out"
+TUYA_CLIENT_SECRET=0f1e2d3c4b5a69788796a5b4c3d2e1f0 expect 0 pr --now 2026-12-20T17:00:00Z
+[ ! -s "$T/on_pin.out" ] || fail "hook run again after it succeeded"
+ok "a failing on_pin hook is retried with the backoff until it succeeds (defect 5)"

@@ -49,6 +49,7 @@ grep -q 'from=2026-11-29&to=2027-12-01&' "$T/requests.log" || fail "window: $(he
 [ "$(sed 's/ .*//' "$T/requests.log" | sort -u | wc -l)" = 1 ] || fail "more than one connection: $(cat "$T/requests.log")"
 ok "pages of 20 over one connection"
 
+expect 0 pr --now $NOW		# idle: status also wants pin-runner alive
 expect 0 sr --now $NOW status --json
 [ "$(jqf "$T/out" .lastRun.status)" = success ] || fail "status: $(cat "$T/out")"
 [ "$(jqf "$T/out" '.lastRun.stats | "\(.fetched) \(.created) \(.updated) \(.unchanged) \(.canceled) \(.removed) \(.orphaned) \(.errors)"')" = "46 46 0 0 0 0 0 0" ] ||
@@ -61,6 +62,7 @@ dump > "$T/before"
 expect 0 sr --now 2026-12-01T12:30:00Z
 dump > "$T/after"
 diff -u "$T/before" "$T/after" || fail "second identical run changed rows"
+expect 0 pr --now 2026-12-01T12:30:00Z
 expect 0 sr --now 2026-12-01T12:30:00Z status --json
 [ "$(jqf "$T/out" '.lastRun.stats | "\(.fetched) \(.created) \(.updated) \(.unchanged)"')" = "46 0 0 46" ] ||
 	fail "second stats: $(jqf "$T/out" .lastRun.stats)"
@@ -79,19 +81,29 @@ ok "dry run leaves the database byte-identical"
 set -- "$@"
 stays_data "$(resv 6650f1a2c3d4e5f6a7b80000 RV000 $L1 2026-12-03 2026-12-06)" \
 	"$(resv 6650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-03 2026-12-06 canceled)"
-expect 65 sr --now $NOW
-grep -q 'refusing to remove 43 reservations' "$T/err" || fail "guard message: $(cat "$T/err")"
-expect 0 sr --now $NOW run --dry-run --json --force
-[ "$(jqf "$T/out" .stats.removed)" = 43 ] || fail "dry-run --force removed"
-[ "$(jqf "$T/out" '[.actions[] | select(.action == "reschedule" and .reservationCode == "RV000")] | length')" = 2 ] ||
-	fail "reschedule RV000: $(jqf "$T/out" '.actions[] | select(.reservationCode == "RV000")')"
-[ "$(jqf "$T/out" '[.actions[] | select(.action == "cancel")] | .[0].reservationCode')" = RV001 ] || fail "cancel RV001"
-expect 0 sr -v --now $NOW run --force
-head -1 "$T/out" | grep -q '^reconciled: fetched 2, created 0, updated 2, unchanged 0, canceled 1, removed 43, orphaned 0, errors 0' ||
+# 43 reservations vanished: each is confirmed gone by id (R6), which is
+# more than max_removals, so the removals are held back - and only them.
+expect 65 sr -v --now 2026-12-01T12:40:00Z
+grep -q 'held back the removal of 43 reservations' "$T/err" || fail "guard message: $(cat "$T/err")"
+[ "$(grep -c 'GET /external/v1/booking/reservations/' "$T/requests.log")" = 43 ] ||
+	fail "suspects confirmed by id: $(grep -c 'reservations/' "$T/requests.log")"
+head -1 "$T/out" | grep -q '^reconciled: fetched 2, created 0, updated 2, unchanged 0, canceled 1, removed 0, orphaned 0, errors 0' ||
 	fail "-v summary: $(head -1 "$T/out")"
 grep -q '^cancel RV001 ' "$T/out" || fail "-v action lines: $(cat "$T/out")"
 grep -q '^reschedule generate RV000 lock bf0123456789abcdefxyzq due 2026-12-03T16:00:00Z valid 2026-12-03T18:00:00Z..2026-12-06T14:00:00Z' "$T/out" ||
 	fail "reschedule line: $(grep RV000 "$T/out")"
+[ "$(sql "SELECT count(*) FROM reservations WHERE status = 'active'")" = 44 ] || fail "removals were not held back"
+expect 1 sr --now 2026-12-01T12:41:00Z status --json
+[ "$(jqf "$T/out" '.lastRun | "\(.status) \(.stats.removed)"')" = "failed 0" ] &&
+	jqf "$T/out" .lastRun.message | grep -q 'held back the removal of 43' ||
+	fail "status after the guard: $(jqf "$T/out" .lastRun)"
+expect 0 sr --now $NOW run --dry-run --json --force
+[ "$(jqf "$T/out" .stats.removed)" = 43 ] || fail "dry-run --force removed"
+[ "$(jqf "$T/out" '[.actions[] | select(.reservationCode == "RV000")] | length')" = 0 ] ||
+	fail "RV000 again: $(jqf "$T/out" '.actions[] | select(.reservationCode == "RV000")')"
+expect 0 sr -v --now $NOW run --force
+head -1 "$T/out" | grep -q '^reconciled: fetched 2, created 0, updated 0, unchanged 2, canceled 0, removed 43, orphaned 0, errors 0' ||
+	fail "-v summary with --force: $(head -1 "$T/out")"
 [ "$(sql "SELECT count(*) FROM pin_jobs WHERE status = 'pending'")" = 2 ] || fail "pending after: $(sql "SELECT id, status FROM pin_jobs WHERE status='pending'")"
 ok "date change, cancellation, removal with --force, -v output"
 

@@ -122,6 +122,8 @@ struct tcase {
 	struct lock_map locks[MAXN]; size_t nl;
 	struct job jobs[MAXN]; size_t nj;
 	struct cred creds[MAXN]; size_t nc;
+	const char *gone[MAXN]; size_t ng;      /* R6: confirmed gone by id */
+	const char *cancel[MAXN]; size_t ncx;   /* R8: canceled by id */
 	int force;
 	enum err want_err;
 	const char *want;       /* one action per line, see fmt_action */
@@ -195,8 +197,10 @@ static enum err run_plan(struct tcase *tc, struct plan *p)
 	in.creds = tc->creds;
 	in.ncreds = tc->nc;
 	in.force = tc->force;
-	plan_local_date(cfg.pins.timezone, T(tc->now), -cfg.stays.past_days, in.window_from);
-	plan_local_date(cfg.pins.timezone, T(tc->now), cfg.stays.future_days, in.window_to);
+	in.gone = tc->gone;
+	in.ngone = tc->ng;
+	in.cancel = tc->cancel;
+	in.ncancel = tc->ncx;
 	return plan_build(&in, T(tc->now), p);
 }
 
@@ -382,6 +386,7 @@ static void test_vanished(void **state)
 		.locks = { L("L1", "D1") }, .nl = 1,
 		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "pending"),
 			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.gone = { "1" }, .ng = 1,
 		.want = "remove 1 removed\n"
 			"unschedule generate:1:D1 due=" GDUE " vf=" VF " vu=" VU " canceled\n"
 			"unschedule revoke:1:D1 due=" RDUE " canceled\n",
@@ -389,47 +394,69 @@ static void test_vanished(void **state)
 	};
 
 	(void)state;
-	/* "2" checked out before the fetch window: it is not expected back. */
+	/* "2" checked out long ago: it is not expected back. */
+	check_case(&tc);
+	/* Not confirmed gone by id (R6): a suspect is kept as it is. */
+	tc.ng = 0;
+	tc.want = "";
+	tc.want_stats.removed = 0;
 	check_case(&tc);
 }
 
 static void test_mass_removal_guard(void **state)
 {
 	struct tcase tc = {
-		.name = "more than max_removals vanished", .now = NOW,
-		.fetched = { R("keep", "L1", IN, OUT, "booked", "") }, .nf = 1,
-		.stored = { R("keep", "L1", IN, OUT, "booked", "active") }, .ns = 12,
-		.want_err = ERR_DATA,
-		.want = "",
-		.want_stats = { .fetched = 1, .unchanged = 1 },
+		.name = "more than max_removals confirmed gone", .now = NOW,
+		.fetched = { R("keep", "L1", IN, OUT, "booked", ""),
+			     R("new", "L1", IN, OUT, "booked", ""),
+			     R("x", "L1", IN, OUT, "canceled", "") }, .nf = 3,
+		.stored = { R("keep", "L1", IN, OUT, "booked", "active"),
+			    R("x", "L1", IN, OUT, "booked", "active") }, .ns = 13,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.creds = { C("x", "D1", VF, VU) }, .nc = 1,
+		.jobs = { J("generate", "keep", "D1", GDUE, VF, VU, "pending"),
+			  J("revoke", "keep", "D1", RDUE, NULL, NULL, "pending"),
+			  J("revoke", "x", "D1", RDUE, NULL, NULL, "pending"),
+			  J("generate", "v01", "D1", GDUE, VF, VU, "pending"),
+			  J("revoke", "v01", "D1", RDUE, NULL, NULL, "pending") }, .nj = 5,
+		.ng = 11,
+		/* The removals wait; the new booking and the cancellation do not. */
+		.want = "create new active\n"
+			"schedule generate:new:D1 due=" GDUE " vf=" VF " vu=" VU " pending\n"
+			"schedule revoke:new:D1 due=" RDUE " pending\n"
+			"cancel x canceled\n"
+			"reschedule revoke:x:D1 due=" NOW " pending\n",
+		.want_stats = { .fetched = 3, .created = 1, .updated = 1, .unchanged = 1,
+				.canceled = 1 },
 	};
+	static char ids[11][8];
 	struct plan p;
 
 	(void)state;
 	for (int i = 1; i <= 11; i++) {
-		char id[8];
-
-		snprintf(id, sizeof(id), "v%02u", (unsigned)i % 100u);
-		tc.stored[i] = R(id, "L1", IN, OUT, "booked", "active");
+		snprintf(ids[i - 1], sizeof(ids[i - 1]), "v%02u", (unsigned)i % 100u);
+		tc.stored[i + 1] = R(ids[i - 1], "L1", IN, OUT, "booked", "active");
+		tc.gone[i - 1] = ids[i - 1];
 	}
 	check_case(&tc);
-	assert_int_equal(run_plan(&tc, &p), ERR_DATA);
-	assert_true(p.refused);
-	assert_non_null(strstr(p.message, "refusing to remove 11 reservations"));
+	assert_int_equal(run_plan(&tc, &p), ERR_OK);
+	assert_int_equal(p.held_back, 11);
+	assert_non_null(strstr(p.message, "held back the removal of 11 reservations"));
 	assert_non_null(strstr(p.message, "--force"));
 	plan_release(&p);
 
 	/* --force removes them all. */
 	tc.force = 1;
 	assert_int_equal(run_plan(&tc, &p), ERR_OK);
+	assert_int_equal(p.held_back, 0);
 	assert_int_equal(p.stats.removed, 11);
-	assert_int_equal(p.n, 11);
 	plan_release(&p);
 
 	/* Exactly max_removals is allowed. */
 	tc.force = 0;
-	tc.ns = 11;
+	tc.ng = 10;
 	assert_int_equal(run_plan(&tc, &p), ERR_OK);
+	assert_int_equal(p.held_back, 0);
 	assert_int_equal(p.stats.removed, 10);
 	plan_release(&p);
 }
@@ -450,7 +477,8 @@ static void test_mapping_removed(void **state)
 		.want = "unschedule generate:1:D1 due=" GDUE " vf=" VF " vu=" VU " canceled\n"
 			"unschedule revoke:1:D1 due=" RDUE " canceled\n"
 			"reschedule revoke:2:D1 due=2026-12-10T17:00:00Z pending\n",
-		.want_stats = { .fetched = 2, .unchanged = 2, .orphaned = 2 },
+		/* R7: two jobs dropped and one credential's revoke brought forward. */
+		.want_stats = { .fetched = 2, .unchanged = 2, .orphaned = 3 },
 	};
 
 	(void)state;
@@ -471,7 +499,7 @@ static void test_listing_changed(void **state)
 			"schedule generate:1:D2 due=2026-12-10T17:00:00Z vf=" VF " vu=" VU " pending\n"
 			"schedule revoke:1:D2 due=" RDUE " pending\n"
 			"reschedule revoke:1:D1 due=2026-12-10T17:00:00Z pending\n",
-		.want_stats = { .fetched = 1, .updated = 1 },
+		.want_stats = { .fetched = 1, .updated = 1, .orphaned = 1 },
 	};
 
 	(void)state;
@@ -549,47 +577,323 @@ static void test_orphan_jobs(void **state)
 		.want = "unschedule generate:ghost:D1 due=" GDUE " vf=" VF " vu=" VU " canceled\n"
 			"unschedule revoke:ghost:D1 due=" RDUE " canceled\n"
 			"reschedule revoke:gone:D1 due=" NOW " pending\n",
-		.want_stats = { .orphaned = 2 },
+		.want_stats = { .orphaned = 3 },
 	};
 
 	(void)state;
 	check_case(&tc);
 }
 
-static void test_malformed_protects(void **state)
+/* R6 suspects: active, not fetched, not protected, stay not over. */
+static void test_suspects(void **state)
 {
-	struct tcase tc = {
-		.name = "vanished check", .now = NOW,
-		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
-		.want = "",
+	struct resv stored[] = {
+		R("a", "L1", IN, OUT, "booked", "active"),          /* suspect */
+		R("b", "L1", "2026-11-20", "2026-11-30", "booked", "active"), /* stay over */
+		R("c", "L1", IN, OUT, "booked", "canceled"),        /* not active */
+		R("d", "L1", IN, OUT, "booked", "active"),          /* fetched */
+		R("e", "L1", IN, OUT, "booked", "active"),          /* malformed (R8) */
+		R("f", "L1", IN, OUT, "booked", "active"),          /* canceled by id */
+		R("g", "L1", "2026-11-28", "2026-12-01", "booked", "active"), /* leaves at 14:00Z */
 	};
+	struct resv fetched[] = { R("d", "L1", IN, OUT, "booked", "") };
+	const char *const protect[] = { "e" };
+	const char *const cancel[] = { "f" };
+	const struct resv **sus;
 	struct plan_input in;
-	struct plan p;
-	const char *const protect[] = { "1" };
+	size_t n;
 
 	(void)state;
 	memset(&in, 0, sizeof(in));
 	in.cfg = &cfg;
-	in.stored = tc.stored;
-	in.nstored = 1;
+	in.stored = stored;
+	in.nstored = sizeof(stored) / sizeof(*stored);
+	in.fetched = fetched;
+	in.nfetched = 1;
 	in.protect = protect;
 	in.nprotect = 1;
-	in.errors = 1;
-	xstrlcpy(in.window_from, "2026-11-29", sizeof(in.window_from));
-	xstrlcpy(in.window_to, "2027-12-01", sizeof(in.window_to));
-	assert_int_equal(plan_build(&in, T(NOW), &p), ERR_OK);
-	assert_int_equal(p.n, 0);
-	assert_int_equal(p.stats.errors, 1);
-	plan_release(&p);
-	/* A malformed item without an _id: no removal at all this run. */
-	in.nprotect = 0;
+	in.cancel = cancel;
+	in.ncancel = 1;
+	assert_int_equal(plan_suspects(&in, T(NOW), &sus, &n), ERR_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(sus[0]->id, "a");
+	assert_string_equal(sus[1]->id, "g");
+	free(sus);
+	/* After g's check-out, only a. */
+	assert_int_equal(plan_suspects(&in, T("2026-12-01T14:00:00Z"), &sus, &n), ERR_OK);
+	assert_int_equal(n, 1);
+	free(sus);
+	/* A malformed item without an _id: no suspects at all this run. */
 	in.skip_vanish = 1;
+	assert_int_equal(plan_suspects(&in, T(NOW), &sus, &n), ERR_OK);
+	assert_int_equal(n, 0);
+	assert_null(sus);
+}
+
+static void test_malformed_protects(void **state)
+{
+	struct tcase tc = {
+		.name = "malformed, with a PIN", .now = NOW,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.creds = { C("1", "D1", VF, VU) }, .nc = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "done"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.want = "",
+	};
+
+	(void)state;
+	/* Not fetched (malformed), not confirmed gone: its PIN and jobs stay. */
+	check_case(&tc);
+}
+
+/* R8: an item of the canceled query needs only its _id to cancel. */
+static void test_cancel_by_id(void **state)
+{
+	struct tcase tc = {
+		.name = "canceled by id", .now = NOW,
+		.fetched = { R("1", "L1", IN, OUT, "booked", "") }, .nf = 1,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.creds = { C("1", "D1", VF, VU) }, .nc = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "done"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.cancel = { "1", "unknown" }, .ncx = 2,
+		/* The canceled query (read second) wins over the reservations query. */
+		.want = "cancel 1 canceled\n"
+			"reschedule revoke:1:D1 due=" NOW " pending\n",
+		.want_stats = { .fetched = 1, .updated = 1, .canceled = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+/*
+ * Defect 1 (R7): the generate job pin-runner is running is canceled - the
+ * booking vanished - and there is no credential yet: pin-runner may be
+ * creating the password right now, so a revoke is due at once.
+ */
+static void test_running_generate_canceled(void **state)
+{
+	struct tcase tc = {
+		.name = "running generate, booking gone", .now = "2026-12-10T16:00:30Z",
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "running"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.gone = { "1" }, .ng = 1,
+		.want = "remove 1 removed\n"
+			"unschedule generate:1:D1 due=" GDUE " vf=" VF " vu=" VU " canceled\n"
+			"reschedule revoke:1:D1 due=2026-12-10T16:00:30Z pending\n",
+		.want_stats = { .removed = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+	/* The same through the canceled query. */
+	tc.fetched[0] = R("1", "L1", IN, OUT, "canceled", "");
+	tc.nf = 1;
+	tc.ng = 0;
+	tc.want = "cancel 1 canceled\n"
+		  "unschedule generate:1:D1 due=" GDUE " vf=" VF " vu=" VU " canceled\n"
+		  "reschedule revoke:1:D1 due=2026-12-10T16:00:30Z pending\n";
+	tc.want_stats = (struct plan_stats){ .fetched = 1, .updated = 1, .canceled = 1 };
+	check_case(&tc);
+}
+
+/* The guard "a running job is never rescheduled": dates moved meanwhile. */
+static void test_running_not_rescheduled(void **state)
+{
+	struct tcase tc = {
+		.name = "running generate, dates moved", .now = "2026-12-10T16:00:30Z",
+		.fetched = { R("1", "L1", IN, "2026-12-13", "booked", "") }, .nf = 1,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "running"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.want = "update 1 active\n"
+			"reschedule revoke:1:D1 due=2026-12-14T14:00:00Z pending\n",
+		.want_stats = { .fetched = 1, .updated = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+/*
+ * R7, desired against actual: credentials are checked even when no job is
+ * live - a removed reservation, an unknown one, a stay that ended with its
+ * revoke long done.
+ */
+static void test_credential_sweep(void **state)
+{
+	struct tcase tc = {
+		.name = "credentials without live jobs", .now = NOW,
+		.stored = { R("rm", "L1", IN, OUT, "booked", "removed"),
+			    R("cx", "L1", IN, OUT, "canceled", "canceled"),
+			    R("old", "L1", "2026-11-20", "2026-11-25", "booked", "active") }, .ns = 3,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "rm", "D1", GDUE, VF, VU, "canceled"),
+			  J("revoke", "rm", "D1", RDUE, NULL, NULL, "canceled"),
+			  J("revoke", "cx", "D1", NOW, NULL, NULL, "done"),
+			  J("revoke", "old", "D1", "2026-11-26T14:00:00Z", NULL, NULL, "done") },
+		.nj = 4,
+		.creds = { C("rm", "D1", VF, VU), C("cx", "D1", VF, VU), C("ghost", "D1", VF, VU),
+			   C("old", "D1", "2026-11-20T18:00:00Z", "2026-11-25T14:00:00Z") },
+		.nc = 4,
+		.want = "schedule revoke:cx:D1 due=" NOW " pending\n"
+			"schedule revoke:ghost:D1 due=" NOW " pending\n"
+			"schedule revoke:old:D1 due=" NOW " pending\n"
+			"schedule revoke:rm:D1 due=" NOW " pending\n",
+		.want_stats = { .orphaned = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+}
+
+/*
+ * P4a (defect 7): stay extended, the update failed once and is pending
+ * again, then the extension was undone: the lock already has the window,
+ * the update is dropped.  A failed update that is still needed, and a
+ * failed revoke of a credential still there, are re-armed.
+ */
+static void test_stale_update(void **state)
+{
+	struct tcase tc = {
+		.name = "stale update", .now = "2026-12-10T19:00:00Z",
+		.fetched = { R("1", "L1", IN, OUT, "booked", "") }, .nf = 1,
+		.stored = { R("1", "L1", IN, "2026-12-14", "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "done"),
+			  J("update", "1", "D1", "2026-12-10T18:30:00Z", VF,
+			    "2026-12-14T14:00:00Z", "pending"),
+			  J("revoke", "1", "D1", "2026-12-15T14:00:00Z", NULL, NULL, "pending") },
+		.nj = 3,
+		.creds = { C("1", "D1", VF, VU) }, .nc = 1,
+		.want = "update 1 active\n"
+			"unschedule update:1:D1 due=2026-12-10T18:30:00Z vf=" VF
+			" vu=2026-12-14T14:00:00Z canceled\n"
+			"reschedule revoke:1:D1 due=" RDUE " pending\n",
+		.want_stats = { .fetched = 1, .updated = 1 },
+	};
+
+	(void)state;
+	check_case(&tc);
+
+	/* Still extended, the update failed for good: re-armed. */
+	tc.fetched[0] = R("1", "L1", IN, "2026-12-14", "booked", "");
+	tc.jobs[0] = J("generate", "1", "D1", GDUE, VF, VU, "done");
+	tc.jobs[1] = J("update", "1", "D1", "2026-12-10T18:30:00Z", VF, "2026-12-14T14:00:00Z",
+		       "failed");
+	tc.jobs[2] = J("revoke", "1", "D1", "2026-12-15T14:00:00Z", NULL, NULL, "pending");
+	tc.want = "reschedule update:1:D1 due=2026-12-10T19:00:00Z vf=" VF
+		  " vu=2026-12-14T14:00:00Z pending\n";
+	tc.want_stats = (struct plan_stats){ .fetched = 1, .unchanged = 1 };
+	check_case(&tc);
+
+	/* Canceled, its revoke failed for good: re-armed. */
+	tc.fetched[0] = R("1", "L1", IN, "2026-12-14", "canceled", "");
+	tc.stored[0] = R("1", "L1", IN, "2026-12-14", "canceled", "canceled");
+	tc.jobs[1] = J("update", "1", "D1", "2026-12-10T18:30:00Z", VF, VU, "canceled");
+	tc.jobs[2] = J("revoke", "1", "D1", "2026-12-10T18:00:00Z", NULL, NULL, "failed");
+	tc.want = "reschedule revoke:1:D1 due=2026-12-10T19:00:00Z pending\n";
+	check_case(&tc);
+}
+
+/*
+ * While the generate job has not finished (waiting for the lock to
+ * confirm), it carries the window; an unconfirmed update is not dropped.
+ */
+static void test_window_while_unconfirmed(void **state)
+{
+	struct tcase tc = {
+		.name = "window changes before confirmation", .now = "2026-12-10T16:30:00Z",
+		.fetched = { R("1", "L1", IN, "2026-12-13", "booked", "") }, .nf = 1,
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "pending"),
+			  J("revoke", "1", "D1", RDUE, NULL, NULL, "pending") }, .nj = 2,
+		.creds = { C("1", "D1", VF, VU) }, .nc = 1,
+		.want = "update 1 active\n"
+			"reschedule generate:1:D1 due=2026-12-10T16:30:00Z vf=" VF
+			" vu=2026-12-13T14:00:00Z pending\n"
+			"reschedule revoke:1:D1 due=2026-12-14T14:00:00Z pending\n",
+		.want_stats = { .fetched = 1, .updated = 1 },
+	};
+
+	(void)state;
+	xstrlcpy(tc.creds[0].state, "unconfirmed", sizeof(tc.creds[0].state));
+	check_case(&tc);
+
+	/* An update sent, the lock not yet confirming: the update stays. */
+	tc.fetched[0] = R("1", "L1", IN, OUT, "booked", "");
+	tc.jobs[0] = J("generate", "1", "D1", GDUE, VF, VU, "done");
+	tc.jobs[2] = J("update", "1", "D1", "2026-12-10T16:00:00Z", VF, VU, "pending");
+	tc.nj = 3;
+	tc.want = "";
+	tc.want_stats = (struct plan_stats){ .fetched = 1, .unchanged = 1 };
+	check_case(&tc);
+}
+
+/*
+ * A credential still there when its revoke time comes again (a new PIN
+ * after the first revoke ran): the done revoke runs again.  A credential
+ * being revoked keeps its revoke.
+ */
+static void test_revoke_again(void **state)
+{
+	struct tcase tc = {
+		.name = "revoke done, credential back", .now = "2026-12-13T15:00:00Z",
+		.stored = { R("1", "L1", IN, OUT, "booked", "active") }, .ns = 1,
+		.locks = { L("L1", "D1") }, .nl = 1,
+		.jobs = { J("generate", "1", "D1", GDUE, VF, VU, "done"),
+			  J("revoke", "1", "D1", "2026-12-13T14:30:00Z", NULL, NULL, "done") },
+		.nj = 2,
+		.creds = { C("1", "D1", VF, VU) }, .nc = 1,
+		.want = "schedule revoke:1:D1 due=2026-12-13T15:00:00Z pending\n",
+	};
+
+	(void)state;
+	check_case(&tc);
+	xstrlcpy(tc.creds[0].state, "revoking", sizeof(tc.creds[0].state));
+	check_case(&tc);
+	tc.nc = 0;
+	tc.want = "";
+	check_case(&tc);
+}
+
+/* Defect 10: a listing with more locks than any fixed bound. */
+static void test_many_locks(void **state)
+{
+	enum { NL = 70 };
+	struct lock_map locks[NL];
+	struct resv fetched = R("1", "L1", IN, OUT, "booked", "");
+	struct plan_input in;
+	struct plan p;
+	size_t gen = 0, rev = 0;
+
+	(void)state;
+	for (int i = 0; i < NL; i++) {
+		char dev[16];
+
+		snprintf(dev, sizeof(dev), "D%03d", i);
+		locks[i] = L("L1", dev);
+	}
+	memset(&in, 0, sizeof(in));
+	in.cfg = &cfg;
+	in.fetched = &fetched;
+	in.nfetched = 1;
+	in.locks = locks;
+	in.nlocks = NL;
 	assert_int_equal(plan_build(&in, T(NOW), &p), ERR_OK);
-	assert_int_equal(p.n, 0);
-	plan_release(&p);
-	in.skip_vanish = 0;
-	assert_int_equal(plan_build(&in, T(NOW), &p), ERR_OK);
-	assert_int_equal(p.stats.removed, 1);
+	for (size_t i = 0; i < p.n; i++) {
+		gen += p.a[i].kind == ACT_SCHEDULE && strcmp(p.a[i].job.action, "generate") == 0;
+		rev += p.a[i].kind == ACT_SCHEDULE && strcmp(p.a[i].job.action, "revoke") == 0;
+	}
+	assert_int_equal(gen, NL);
+	assert_int_equal(rev, NL);
 	plan_release(&p);
 }
 
@@ -689,7 +993,16 @@ int main(void)
 		cmocka_unit_test(test_past_reservation),
 		cmocka_unit_test(test_revoked_after_checkout_stays_done),
 		cmocka_unit_test(test_orphan_jobs),
+		cmocka_unit_test(test_suspects),
 		cmocka_unit_test(test_malformed_protects),
+		cmocka_unit_test(test_cancel_by_id),
+		cmocka_unit_test(test_running_generate_canceled),
+		cmocka_unit_test(test_running_not_rescheduled),
+		cmocka_unit_test(test_credential_sweep),
+		cmocka_unit_test(test_stale_update),
+		cmocka_unit_test(test_window_while_unconfirmed),
+		cmocka_unit_test(test_revoke_again),
+		cmocka_unit_test(test_many_locks),
 		cmocka_unit_test(test_idempotent),
 		cmocka_unit_test(test_lock_timezone),
 	};
