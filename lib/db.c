@@ -48,6 +48,12 @@ enum err db_begin(sqlite3 *db, char *errbuf)
 	return db_exec(db, "BEGIN IMMEDIATE", errbuf);
 }
 
+enum err db_durable(sqlite3 *db, int on, char *errbuf)
+{
+	return db_exec(db, on ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+		       errbuf);
+}
+
 enum err db_commit(sqlite3 *db, char *errbuf)
 {
 	return db_exec(db, "COMMIT", errbuf);
@@ -173,7 +179,7 @@ enum err db_open(const char *path, enum db_mode mode, sqlite3 **out, char *errbu
 	}
 	if (mode == DB_READWRITE) {
 		if (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
+		    sqlite3_exec(db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
 			e = ERRF(errbuf, ERR_DB, "cannot open database '%s': %s", path,
 				 sqlite3_errmsg(db));
 			goto fail;

@@ -8,10 +8,13 @@
  * WAL mode lets status and pin-runner read meanwhile, and the busy timeout
  * makes writers wait for each other instead of failing.
  *
- * Durability: synchronous = FULL, so a committed transaction survives a
- * power loss.  pin-runner depends on it: the intent it commits before a
- * create call (SPEC P3) must still be there after a crash, or a retry would
- * create a second password.
+ * Durability: WAL with synchronous = NORMAL is always consistent, but
+ * after a power loss the last transactions may be rolled back.  Every run
+ * is idempotent, so that is harmless - except for the intent pin-runner
+ * commits before a create call (SPEC P3): if it were lost after the
+ * password was made, a retry would make a second one.  That transaction is
+ * made durable with db_durable() (synchronous = FULL for its commit).
+ * NORMAL elsewhere keeps the idle pin-runner free of fsync (P7).
  */
 #ifndef STAYS_DB_H
 #define STAYS_DB_H
@@ -44,6 +47,10 @@ int db_version(sqlite3 *db);
 
 /* Run SQL without results.  Errors: ERR_DB with SQLite's message. */
 enum err db_exec(sqlite3 *db, const char *sql, char *errbuf);
+
+/* synchronous = FULL (on) or NORMAL (off) for the commits that follow:
+ * FULL syncs the WAL at COMMIT, so the transaction survives power loss. */
+enum err db_durable(sqlite3 *db, int on, char *errbuf);
 
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK (rollback never fails loudly). */
 enum err db_begin(sqlite3 *db, char *errbuf);

@@ -450,17 +450,39 @@ enum err pinstore_password_held(sqlite3 *db, const char *device, int64_t passwor
 	return e;
 }
 
+static enum err intent_txn(sqlite3 *db, const char *job_id, const char *resv,
+			   const char *device, const char *name, const char *pin,
+			   time_t vf, time_t vu, time_t now, enum intent_result *res,
+			   long long *rowid, char *errbuf);
+
 enum err pinstore_intent(sqlite3 *db, const char *job_id, const char *resv,
 			 const char *device, const char *name, const char *pin,
 			 time_t vf, time_t vu, time_t now, enum intent_result *res,
 			 long long *rowid, char *errbuf)
 {
+	char eb[ERRBUF_SIZE];
+	enum err e;
+
+	*res = INTENT_JOB_GONE;
+	*rowid = 0;
+	if ((e = db_durable(db, 1, errbuf)) != ERR_OK)
+		return e;
+	e = intent_txn(db, job_id, resv, device, name, pin, vf, vu, now, res, rowid, errbuf);
+	if (db_durable(db, 0, eb) != ERR_OK && e == ERR_OK)
+		e = ERRF(errbuf, ERR_DB, "%s", eb);
+	return e;
+}
+
+/* pinstore_intent's transaction; committed under synchronous = FULL. */
+static enum err intent_txn(sqlite3 *db, const char *job_id, const char *resv,
+			   const char *device, const char *name, const char *pin,
+			   time_t vf, time_t vu, time_t now, enum intent_result *res,
+			   long long *rowid, char *errbuf)
+{
 	sqlite3_stmt *st = NULL;
 	enum err e;
 	int running, rc;
 
-	*res = INTENT_JOB_GONE;
-	*rowid = 0;
 	if ((e = db_begin(db, errbuf)) != ERR_OK)
 		return e;
 	if ((e = job_running(db, job_id, &running, errbuf)) != ERR_OK)
@@ -504,7 +526,7 @@ enum err pinstore_intent(sqlite3 *db, const char *job_id, const char *resv,
 		goto fail;
 	}
 	*rowid = sqlite3_last_insert_rowid(db);
-	/* COMMIT under synchronous = FULL (db.c): durable before the create. */
+	/* COMMIT under synchronous = FULL: durable before the create call. */
 	if ((e = db_commit(db, errbuf)) != ERR_OK)
 		goto fail;
 	*res = INTENT_RECORDED;
@@ -609,10 +631,19 @@ enum err pinstore_log_run(sqlite3 *db, const struct pin_run_log *run, char *errb
 	sqlite3_stmt *st = NULL;
 	enum err e;
 
+	/*
+	 * An idle run that finds the same outcome recorded less than
+	 * PIN_LOG_REFRESH seconds ago writes nothing: most runs stay
+	 * read-only, so the idle path costs no fsync (P7).
+	 */
 	if ((e = db_prepare(db, "INSERT OR REPLACE INTO pin_runner_log (id, started_at, "
 			    "completed_at, status, due, done, retried, failed, message) "
-			    "VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &st, errbuf)) != ERR_OK)
+			    "SELECT 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE ?4 > 0 OR NOT EXISTS "
+			    "(SELECT 1 FROM pin_runner_log WHERE id = 1 AND status = ?3 "
+			    " AND due = 0 AND message IS ?8 AND completed_at <= ?2 "
+			    " AND completed_at > ?2 - ?9)", &st, errbuf)) != ERR_OK)
 		return e;
+	sqlite3_bind_int(st, 9, PIN_LOG_REFRESH);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)run->started_at);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)run->completed_at);
 	sqlite3_bind_text(st, 3, run->status, -1, SQLITE_STATIC);

@@ -165,7 +165,12 @@ enum err pinstore_cred_state(sqlite3 *db, long long rowid, const char *state, in
 enum err pinstore_notified(sqlite3 *db, long long rowid, const char *job_id, time_t now,
 			   char *errbuf);
 
-/* pin-runner's run, for status (SPEC §6 pinRunner): replaces the row. */
+/*
+ * pin-runner's run, for status (SPEC §6 pinRunner): replaces the row - but
+ * an idle run (due == 0) with the outcome already recorded by an idle run
+ * less than PIN_LOG_REFRESH seconds before leaves it, writing nothing.
+ */
+#define PIN_LOG_REFRESH 300
 struct pin_run_log {
 	time_t started_at, completed_at;
 	const char *status;             /* success|failed */
