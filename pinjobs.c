@@ -269,6 +269,7 @@ static int run(struct global *g, int dry_run, long max)
 	if (cx.crash_at || cx.pause_at)
 		tuya_client_set_step(tuya, test_point, &cx);
 
+	test_point(&cx, "listed");	/* the due list is read; nothing claimed yet */
 	memset(&pr, 0, sizeof(pr));
 	pr.db = db;
 	pr.cfg = &cfg;

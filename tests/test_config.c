@@ -246,6 +246,15 @@ static const struct {
 	{ "[stays]\njust words\n", "2: expected 'key = value'" },
 	{ "[stays]\nurl = \n", "2: url: empty value" },
 	{ "[stays]\nurl = acme.stays.net\n", "2: url: 'acme.stays.net' is not an http:// or https:// URL" },
+	{ "[stays]\nurl = https://exa mple.com\n", "2: url: 'https://exa mple.com' has a character that cannot follow the host" },
+	{ "[stays]\nurl = https://\n", "2: url: 'https://' has no host name" },
+	{ "[stays]\nurl = https://acme..stays.net\n", "2: url: 'https://acme..stays.net' has a malformed host name" },
+	{ "[stays]\nurl = https://acme.stays.net:0\n", "2: url: 'https://acme.stays.net:0' has a port out of range" },
+	{ "[stays]\nurl = https://acme.stays.net/a b\n", "2: url: 'https://acme.stays.net/a b' has a space or control character" },
+	{ "[stays]\nclient_id =   ; fill in later\n", "2: client_id: empty value" },
+	{ "[stays]\nclient_id =\t# later\n", "2: client_id: empty value" },
+	{ "[pins]\nrevoke_after = 1h\nvalid_after = 2h\n", "2: [pins] revoke_after (3600s) is shorter than valid_after (7200s)" },
+	{ "[pins]\nvalid_before = 3h\n", "2: [pins] generate_before (7200s) is shorter than valid_before (10800s)" },
 	{ "[stays]\ntimeout = 0\n", "2: timeout: '0' is not a number from 1 to 600" },
 	{ "[stays]\nretries = three\n", "2: retries: 'three' is not a number from 1 to 10" },
 	{ "[stays]\npast_days = -1\n", "2: past_days: '-1' is not a number" },
@@ -307,6 +316,25 @@ static void test_all_errors_reported(void **state)
 	strbuf_release(&errs);
 }
 
+/* What is valid stays valid: URLs and inline comments. */
+static void test_values_kept(void **state)
+{
+	struct config c;
+	struct strbuf errs = STRBUF_INIT;
+
+	(void)state;
+	assert_int_equal(load("[stays]\nurl = https://acme.stays.net:8443/x/ ; comment\n"
+			      "client_id = abc;def\n[tuya]\nurl = http://127.0.0.1:8080\n"
+			      "client_id = \"id ; with # marks\" ; comment\n"
+			      "[pins]\nrevoke_after = 2h\nvalid_after = 2h\n", 0600, &c, &errs), ERR_OK);
+	assert_string_equal(c.stays.url, "https://acme.stays.net:8443/x");
+	assert_string_equal(c.stays.client_id, "abc;def");
+	assert_string_equal(c.tuya.url, "http://127.0.0.1:8080");
+	assert_string_equal(c.tuya.client_id, "id ; with # marks");
+	config_release(&c);
+	strbuf_release(&errs);
+}
+
 static void test_secret_mode(void **state)
 {
 	struct config c;
@@ -339,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_all_errors_reported),
+		cmocka_unit_test(test_values_kept),
 		cmocka_unit_test(test_secret_mode),
 	};
 

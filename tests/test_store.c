@@ -1,0 +1,384 @@
+/*
+ * test_store.c - stays-reconcile's SQL on a real database file: the
+ * migration from schema 1 (every row kept), applying a plan (R9's writes,
+ * a running job canceled), loading what planning needs (credentials in
+ * every state), and the health lists of status (P3a, SPEC §6).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "db.h"
+#include "store.h"
+
+#define NOW 1796126400L  /* 2026-12-01T12:00:00Z */
+
+struct fx {
+	char dir[64];
+	char path[128];
+	sqlite3 *db;
+	struct config cfg;
+};
+
+static void sql(sqlite3 *db, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void sql(sqlite3 *db, const char *fmt, ...)
+{
+	char buf[4096], *err = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (sqlite3_exec(db, buf, NULL, NULL, &err) != SQLITE_OK)
+		fail_msg("%s: %s", buf, err);
+}
+
+static const char *text(sqlite3 *db, const char *q)
+{
+	static char out[4096];
+	sqlite3_stmt *st;
+	size_t len = 0;
+
+	out[0] = '\0';
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < sqlite3_column_count(st); i++) {
+			const char *v = (const char *)sqlite3_column_text(st, i);
+
+			len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s", i ? "|" : "",
+						v ? v : "NULL");
+		}
+		len += (size_t)snprintf(out + len, sizeof(out) - len, "\n");
+	}
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct strbuf errs = STRBUF_INIT;
+	char conf[128];
+	FILE *fp;
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/s.db", f->dir);
+	snprintf(conf, sizeof(conf), "%s/c.conf", f->dir);
+	if (!(fp = fopen(conf, "w")))
+		return -1;
+	fclose(fp);
+	if (config_load(&f->cfg, conf, &errs) != ERR_OK)
+		return -1;
+	strbuf_release(&errs);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[128];
+
+	db_close(f->db);
+	config_release(&f->cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	free(f);
+	return system(cmd);
+}
+
+static void open_db(struct fx *f)
+{
+	char eb[ERRBUF_SIZE];
+
+	if (db_open(f->path, DB_READWRITE, &f->db, eb) != ERR_OK)
+		fail_msg("%s", eb);
+}
+
+static char *read_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf;
+	long n;
+
+	assert_non_null(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = calloc(1, (size_t)n + 1);
+	assert_int_equal(fread(buf, 1, (size_t)n, fp), (size_t)n);
+	fclose(fp);
+	return buf;
+}
+
+/* The shape of a schema: every column and index, in a stable order. */
+static void shape(sqlite3 *db, struct strbuf *out)
+{
+	static const char q[] =
+		"SELECT m.name, p.name, p.type, p.\"notnull\", coalesce(p.dflt_value, ''), p.pk "
+		"FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' "
+		"ORDER BY m.name, p.cid";
+	static const char qi[] =
+		"SELECT name, tbl_name, replace(replace(sql, '\t', ' '), '\n', ' ') FROM sqlite_master "
+		"WHERE type = 'index' AND sql IS NOT NULL ORDER BY name";
+
+	strbuf_adds(out, text(db, q));
+	strbuf_adds(out, text(db, qi));
+	/* The CHECK on credentials.state takes the new states, and only them. */
+	strbuf_addf(out, "check: %d %d\n",
+		    sqlite3_exec(db, "INSERT INTO credentials (reservation_id, device_id, name, pin, "
+				 "valid_from, valid_until, state, created_at) VALUES "
+				 "('x', 'x', 'x', 'x', 0, 0, 'revoking', 0)", NULL, NULL, NULL),
+		    sqlite3_exec(db, "INSERT INTO credentials (reservation_id, device_id, name, pin, "
+				 "valid_from, valid_until, state, created_at) VALUES "
+				 "('y', 'y', 'y', 'y', 0, 0, 'bogus', 0)", NULL, NULL, NULL));
+	sqlite3_exec(db, "DELETE FROM credentials WHERE reservation_id = 'x'", NULL, NULL, NULL);
+}
+
+/* Schema 1 -> 2 keeps every row, and ends where a new database starts. */
+static void test_migrate_v1(void **state)
+{
+	struct fx *f = *state;
+	struct strbuf want = STRBUF_INIT, got = STRBUF_INIT;
+	char fresh[160], eb[ERRBUF_SIZE], *v1;
+	sqlite3 *db;
+
+	snprintf(fresh, sizeof(fresh), "%s/fresh.db", f->dir);
+	assert_int_equal(db_open(fresh, DB_READWRITE, &db, eb), ERR_OK);
+	assert_int_equal(db_version(db), DB_SCHEMA_VERSION);
+	shape(db, &want);
+	db_close(db);
+
+	/* A version 1 database, as the first release made it, with rows. */
+	{
+		const char *top = getenv("TOP");
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/tests/fixtures/schema-v1.sql", top ? top : ".");
+		v1 = read_file(path);
+	}
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
+	free(v1);
+	sql(db, "PRAGMA user_version = 1");
+	sql(db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, type, "
+		"guests, created_at, updated_at) VALUES ('R1', 'RV001', 'L1', '2026-12-10', "
+		"'2026-12-12', 'booked', 2, 1, 1), ('R2', 'RV001', 'L1', '2026-12-14', '2026-12-16', "
+		"'booked', 2, 1, 1)");
+	sql(db, "INSERT INTO credentials (id, reservation_id, device_id, password_id, name, pin, "
+		"valid_from, valid_until, state, created_at, revoked_at) VALUES "
+		"(1, 'R1', 'D1', 7001, 'RV001', '1234560', 10, 20, 'active', 5, NULL), "
+		"(2, 'R2', 'D1', 7001, 'RV001', '6543219', 30, 40, 'active', 6, NULL), "
+		"(3, 'R1', 'D2', NULL, 'RV001', '1234560', 10, 20, 'creating', 7, NULL), "
+		"(4, 'R1', 'D3', 7000, 'RV001', '1234560', 10, 20, 'revoked', 4, 9)");
+	sqlite3_close(db);
+
+	open_db(f);
+	assert_int_equal(db_version(f->db), 2);
+	shape(f->db, &got);
+	assert_string_equal(strbuf_str(&got), strbuf_str(&want));
+	assert_string_equal(text(f->db, "SELECT count(*) FROM reservations"), "2\n");
+	/* Every credential kept; one password id, one live holder: the
+	 * younger of the two went back to creating (its revoke searches by
+	 * name).  v1's active rows count as confirmed and notified. */
+	assert_string_equal(text(f->db, "SELECT id, reservation_id, device_id, password_id, name, pin, "
+				 "valid_from, valid_until, state, created_at, confirmed_at, "
+				 "notified_at, revoked_at FROM credentials ORDER BY id"),
+			    "1|R1|D1|7001|RV001|1234560|10|20|active|5|5|5|NULL\n"
+			    "2|R2|D1|NULL|RV001|6543219|30|40|creating|6|6|6|NULL\n"
+			    "3|R1|D2|NULL|RV001|1234560|10|20|creating|7|NULL|NULL|NULL\n"
+			    "4|R1|D3|7000|RV001|1234560|10|20|revoked|4|NULL|NULL|9\n");
+	/* Opening again changes nothing. */
+	db_close(f->db);
+	open_db(f);
+	assert_int_equal(db_version(f->db), 2);
+	strbuf_release(&want);
+	strbuf_release(&got);
+}
+
+/* A newer schema than the program's is refused, not touched. */
+static void test_newer_schema(void **state)
+{
+	struct fx *f = *state;
+	char eb[ERRBUF_SIZE];
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	sql(db, "CREATE TABLE x (a); PRAGMA user_version = 99");
+	sqlite3_close(db);
+	assert_int_equal(db_open(f->path, DB_READWRITE, &f->db, eb), ERR_DB);
+	assert_non_null(strstr(eb, "schema version 99, newer than this program's 2"));
+}
+
+static struct resv resv(const char *id, const char *listing, const char *in, const char *out)
+{
+	struct resv r;
+
+	memset(&r, 0, sizeof(r));
+	xstrlcpy(r.id, id, sizeof(r.id));
+	snprintf(r.code, sizeof(r.code), "C%s", id);
+	xstrlcpy(r.listing, listing, sizeof(r.listing));
+	xstrlcpy(r.in_date, in, sizeof(r.in_date));
+	xstrlcpy(r.out_date, out, sizeof(r.out_date));
+	xstrlcpy(r.type, "booked", sizeof(r.type));
+	xstrlcpy(r.status, "active", sizeof(r.status));
+	return r;
+}
+
+/*
+ * Applying a plan writes reservations and jobs; a running generate job it
+ * unschedules becomes canceled (pin-runner's writes then find nothing
+ * running).  store_load gives planning the credentials in every state but
+ * revoked.
+ */
+static void test_apply_and_load(void **state)
+{
+	struct fx *f = *state;
+	struct plan p;
+	struct action a[3];
+	struct resv r = resv("R1", "L1", "2026-12-10", "2026-12-12");
+	struct state st;
+	char eb[ERRBUF_SIZE];
+
+	open_db(f);
+	sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, status, "
+		"attempts, created_at, updated_at) VALUES ('generate:R1:D1', 'generate', 'R1', 'D1', "
+		"100, 'running', 0, 0, 0)");
+	sql(f->db, "INSERT INTO credentials (reservation_id, device_id, password_id, name, pin, "
+		"valid_from, valid_until, state, created_at) VALUES "
+		"('R1', 'D1', 5, 'CR1-aaaa', '1', 1, 2, 'revoking', 0), "
+		"('R1', 'D1', NULL, 'CR1-bbbb', '1', 1, 2, 'creating', 0), "
+		"('R1', 'D2', 6, 'CR1-cccc', '1', 1, 2, 'revoked', 0)");
+	memset(&p, 0, sizeof(p));
+	memset(a, 0, sizeof(a));
+	a[0].kind = ACT_CREATE;
+	a[0].r = &r;
+	xstrlcpy(a[0].status, "active", sizeof(a[0].status));
+	a[1].kind = ACT_UNSCHEDULE;
+	a[1].r = &r;
+	xstrlcpy(a[1].job.id, "generate:R1:D1", sizeof(a[1].job.id));
+	xstrlcpy(a[1].job.action, "generate", sizeof(a[1].job.action));
+	xstrlcpy(a[1].job.resv, "R1", sizeof(a[1].job.resv));
+	xstrlcpy(a[1].job.device, "D1", sizeof(a[1].job.device));
+	a[1].job.due = 100;
+	xstrlcpy(a[1].job.status, "canceled", sizeof(a[1].job.status));
+	a[1].reason = "reservation canceled";
+	a[2] = a[1];
+	a[2].kind = ACT_SCHEDULE;
+	xstrlcpy(a[2].job.id, "revoke:R1:D1", sizeof(a[2].job.id));
+	xstrlcpy(a[2].job.action, "revoke", sizeof(a[2].job.action));
+	a[2].job.due = NOW;
+	xstrlcpy(a[2].job.status, "pending", sizeof(a[2].job.status));
+	a[2].reason = NULL;
+	p.a = a;
+	p.n = 3;
+	assert_int_equal(db_begin(f->db, eb), ERR_OK);
+	assert_int_equal(store_apply(f->db, &p, NOW, eb), ERR_OK);
+	assert_int_equal(db_commit(f->db, eb), ERR_OK);
+	assert_string_equal(text(f->db, "SELECT id, status, last_error FROM pin_jobs ORDER BY id"),
+			    "generate:R1:D1|canceled|canceled: reservation canceled\n"
+			    "revoke:R1:D1|pending|NULL\n");
+	assert_string_equal(text(f->db, "SELECT id, code, status FROM reservations"), "R1|CR1|active\n");
+
+	assert_int_equal(store_load(f->db, "2026-11-29", NULL, 0, &st, eb), ERR_OK);
+	assert_int_equal(st.nstored, 1);
+	assert_int_equal(st.njobs, 2);
+	assert_int_equal(st.ncreds, 2);
+	assert_string_equal(st.creds[0].state, "revoking");
+	assert_true(st.creds[0].has_password);
+	assert_string_equal(st.creds[1].state, "creating");
+	assert_false(st.creds[1].has_password);
+	state_release(&st);
+}
+
+static int has(const struct health_list *l, const char *resv, const char *device)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].resv, resv) == 0 && strcmp(l->v[i].device, device) == 0)
+			return 1;
+	return 0;
+}
+
+/* P3a and SPEC §6: what status must report, and what it must not. */
+static void test_health(void **state)
+{
+	struct fx *f = *state;
+	struct health h;
+	char eb[ERRBUF_SIZE];
+	long day = 86400;
+
+	open_db(f);
+	sql(f->db, "INSERT INTO locks (device_id, listing_id, created_at) VALUES ('D1', 'L1', 0)");
+	sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, type, "
+		"status, created_at, updated_at) VALUES "
+		"('U1', 'NOLCK', 'L9', '2026-12-03', '2026-12-05', 'booked', 'active', 0, 0), "
+		"('U2', 'LATER', 'L9', '2026-12-20', '2026-12-22', 'booked', 'active', 0, 0), "
+		"('U3', 'CANCL', 'L9', '2026-12-03', '2026-12-05', 'canceled', 'canceled', 0, 0), "
+		"('U4', 'MAPPD', 'L1', '2026-12-03', '2026-12-05', 'booked', 'active', 0, 0)");
+	/* Credentials: window relative to NOW. */
+	sql(f->db, "INSERT INTO credentials (reservation_id, device_id, password_id, name, pin, "
+		"valid_from, valid_until, state, created_at) VALUES "
+		"('C1', 'D1', 1, 'a', '1', %ld, %ld, 'unconfirmed', 0), "   /* starts in 12 h: report */
+		"('C2', 'D1', 2, 'b', '1', %ld, %ld, 'unconfirmed', 0), "   /* starts in 2 days: not yet */
+		"('C3', 'D1', NULL, 'c', '1', %ld, %ld, 'creating', 0), "   /* started, creating: report */
+		"('C4', 'D1', 4, 'd', '1', %ld, %ld, 'active', 0), "        /* confirmed: fine */
+		"('C5', 'D1', 5, 'e', '1', %ld, %ld, 'active', 0), "        /* ended 23 h ago: not yet */
+		"('C6', 'D1', 6, 'f', '1', %ld, %ld, 'revoking', 0), "      /* ended 2 days ago: report */
+		"('C7', 'D1', 7, 'g', '1', %ld, %ld, 'revoked', 0)",        /* gone: fine */
+		NOW + day / 2, NOW + 3 * day, NOW + 2 * day, NOW + 4 * day,
+		NOW - day, NOW + day, NOW - day, NOW + day,
+		NOW - 3 * day, NOW - 23 * 3600, NOW - 4 * day, NOW - 2 * day,
+		NOW - 4 * day, NOW - 2 * day);
+	sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, valid_from, "
+		"valid_until, status, attempts, next_attempt_at, last_error, created_at, updated_at) VALUES "
+		"('revoke:C6:D1', 'revoke', 'C6', 'D1', %ld, NULL, NULL, 'failed', 10, NULL, 'offline', 0, 0), "
+		"('generate:J1:D1', 'generate', 'J1', 'D1', %ld, 1, %ld, 'pending', 0, NULL, NULL, 0, 0), "
+		"('generate:J2:D1', 'generate', 'J2', 'D1', %ld, 1, %ld, 'pending', 0, NULL, NULL, 0, 0), "
+		"('generate:J3:D1', 'generate', 'J3', 'D1', %ld, 1, %ld, 'pending', 3, %ld, 'x', 0, 0), "
+		"('generate:J4:D1', 'generate', 'J4', 'D1', %ld, 1, %ld, 'failed', 10, NULL, 'x', 0, 0), "
+		"('revoke:J5:D1', 'revoke', 'J5', 'D1', %ld, NULL, NULL, 'failed', 10, NULL, 'x', 0, 0)",
+		NOW - 2 * day,
+		NOW - 3600, NOW + day,          /* overdue an hour: report */
+		NOW - 60, NOW + day,            /* due a minute ago: pin-runner's turn */
+		NOW - 3600, NOW + day, NOW + 600, /* waiting for its retry: fine */
+		NOW - 3600, NOW - 60,           /* failed, stay over: moot */
+		NOW - 3600);                    /* failed revoke, nothing on the lock: moot */
+	assert_int_equal(store_health(f->db, &f->cfg, NOW, &h, eb), ERR_OK);
+	assert_int_equal(h.unconfirmed.n, 2);
+	assert_true(has(&h.unconfirmed, "C1", "D1"));
+	assert_true(has(&h.unconfirmed, "C3", "D1"));
+	assert_int_equal(h.unrevoked.n, 1);
+	assert_true(has(&h.unrevoked, "C6", "D1"));
+	assert_int_equal(h.overdue.n, 2);
+	assert_true(has(&h.overdue, "C6", "D1"));
+	assert_true(has(&h.overdue, "J1", "D1"));
+	assert_int_equal(h.unmapped.n, 1);
+	assert_string_equal(h.unmapped.v[0].code, "NOLCK");
+	assert_true(health_any(&h));
+	health_release(&h);
+	sql(f->db, "DELETE FROM credentials; DELETE FROM pin_jobs; DELETE FROM reservations");
+	assert_int_equal(store_health(f->db, &f->cfg, NOW, &h, eb), ERR_OK);
+	assert_false(health_any(&h));
+	health_release(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_apply_and_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_health, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
