@@ -845,10 +845,19 @@ enum err store_health(sqlite3 *db, const struct config *cfg, time_t now, struct 
 	e = health_creds(db, "c.state IN ('creating', 'unconfirmed') AND c.valid_until > ?1 "
 			 "AND c.valid_from <= ?1 + ?2", now, HEALTH_UNCONFIRMED_AHEAD,
 			 &h->unconfirmed, errbuf);
-	/* P3a: a PIN past its revoke time (check-out + revoke_after), not
-	 * confirmed gone.  ?2 turns the window's end into that time. */
+	/*
+	 * P3a: a PIN that should be gone by now and is not confirmed gone:
+	 * past its revoke time (check-out + revoke_after; ?2 turns the
+	 * window's end into it), or with a revoke due for longer than the
+	 * grace (a cancellation, a lock that left the listing) - typically a
+	 * lock that is offline and still opens the door with it.
+	 */
 	if (e == ERR_OK)
-		e = health_creds(db, "c.state != 'revoked' AND c.valid_until + ?2 <= ?1",
+		e = health_creds(db, "c.state != 'revoked' AND (c.valid_until + ?2 <= ?1 "
+				 "OR EXISTS (SELECT 1 FROM pin_jobs j WHERE j.action = 'revoke' "
+				 "  AND j.reservation_id = c.reservation_id AND j.device_id = c.device_id "
+				 "  AND j.status IN ('pending', 'running', 'failed') "
+				 "  AND j.due_at + " HEALTH_GRACE_STR " <= ?1))",
 				 now, (sqlite3_int64)(cfg->pins.revoke_after - cfg->pins.valid_after +
 						      HEALTH_GRACE), &h->unrevoked, errbuf);
 	if (e == ERR_OK)

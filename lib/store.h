@@ -112,6 +112,7 @@ enum err store_pin_run(sqlite3 *db, struct pin_run_row *row, int *found, char *e
  * act: HEALTH_GRACE seconds after the moment it should have acted.
  */
 #define HEALTH_GRACE 600                    /* pin-runner runs every minute */
+#define HEALTH_GRACE_STR "600"
 #define HEALTH_UNCONFIRMED_AHEAD 86400      /* P3a: windows starting within 24 h */
 #define HEALTH_UNMAPPED_AHEAD (7 * 86400L)  /* bookings checking in within 7 days */
 

@@ -172,3 +172,62 @@ dump() {
 jqf() {
 	jq -r "$2" "$1"
 }
+
+# ---- deterministic interleaving (no sleeps) -----------------------------
+
+# hold JSON: park matching requests inside the fake until released (POST
+# /_fake/hold: "service", "match" on "path?query", "after", "times",
+# "when": "before" the request is handled or "after", with its answer).
+# The hold's id is left in $H.
+hold() {
+	H=$(curl -sf -X POST --data "$1" "$URL/_fake/hold" | jq -r .id) || fail "cannot add hold $1"
+	[ -n "$H" ] && [ "$H" != null ] || fail "cannot add hold $1"
+}
+
+# hold_wait ID: block until hold ID has parked a request.
+hold_wait() {
+	curl -sf "$URL/_fake/hold/$1/wait?timeout_ms=60000" >/dev/null ||
+		fail "no request reached hold $1"
+}
+
+# hold_release ID: let the requests parked by hold ID go on.
+hold_release() {
+	curl -sf -X POST "$URL/_fake/hold/$1/release" >/dev/null || fail "cannot release hold $1"
+}
+
+# pause_at STEP: the next pin-runner stops at STEP (see pinjobs.c) until
+# pause_go; pause_wait blocks until it has stopped.  pause_off: no more.
+pause_at() {
+	rm -rf "$T/pause"
+	mkdir "$T/pause"
+	mkfifo "$T/pause/paused" "$T/pause/resume"
+	export STAYS_PIN_PAUSE_AT="$1" STAYS_PIN_PAUSE_FIFO="$T/pause"
+}
+pause_off() {
+	unset STAYS_PIN_PAUSE_AT STAYS_PIN_PAUSE_FIFO
+}
+pause_wait() {
+	step=$(timeout 120 head -n 1 "$T/pause/paused") || fail "pin-runner never reached its pause point"
+	echo "# pin-runner paused at $step"
+}
+pause_go() {
+	timeout 120 sh -c ": > '$T/pause/resume'" || fail "pin-runner did not take the resume"
+}
+
+# bg_pr ARGS...: pin-runner in the background ($BG its pid), output in
+# $T/bg.out and $T/bg.err; bg_wait CODE collects it.
+bg_pr() {
+	$CHECK_WRAP "$BIN/pin-runner" -c "${CONF:-$T/stays.conf}" "$@" >"$T/bg.out" 2>"$T/bg.err" &
+	BG=$!
+}
+bg_sr() {
+	$CHECK_WRAP "$BIN/stays-reconcile" -c "${CONF:-$T/stays.conf}" "$@" >"$T/bg.out" 2>"$T/bg.err" &
+	BG=$!
+}
+bg_wait() {
+	set +e
+	wait "$BG"
+	got=$?
+	set -e
+	[ "$got" -eq "$1" ] || fail "background run exited $got, expected $1: $(cat "$T/bg.out" "$T/bg.err")"
+}

@@ -333,11 +333,14 @@ static void test_health(void **state)
 		"('C4', 'D1', 4, 'd', '1', %ld, %ld, 'active', 0), "        /* confirmed: fine */
 		"('C5', 'D1', 5, 'e', '1', %ld, %ld, 'active', 0), "        /* ended 23 h ago: not yet */
 		"('C6', 'D1', 6, 'f', '1', %ld, %ld, 'revoking', 0), "      /* ended 2 days ago: report */
-		"('C7', 'D1', 7, 'g', '1', %ld, %ld, 'revoked', 0)",        /* gone: fine */
+		"('C7', 'D1', 7, 'g', '1', %ld, %ld, 'revoked', 0), "       /* gone: fine */
+		"('C8', 'D1', 8, 'h', '1', %ld, %ld, 'revoking', 0), "      /* canceled, revoke due 1 h ago: report */
+		"('C9', 'D1', 9, 'i', '1', %ld, %ld, 'active', 0)",         /* canceled, revoke due 1 min ago: not yet */
 		NOW + day / 2, NOW + 3 * day, NOW + 2 * day, NOW + 4 * day,
 		NOW - day, NOW + day, NOW - day, NOW + day,
 		NOW - 3 * day, NOW - 23 * 3600, NOW - 4 * day, NOW - 2 * day,
-		NOW - 4 * day, NOW - 2 * day);
+		NOW - 4 * day, NOW - 2 * day,
+		NOW + 3 * day, NOW + 4 * day, NOW + 3 * day, NOW + 4 * day);
 	sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, valid_from, "
 		"valid_until, status, attempts, next_attempt_at, last_error, created_at, updated_at) VALUES "
 		"('revoke:C6:D1', 'revoke', 'C6', 'D1', %ld, NULL, NULL, 'failed', 10, NULL, 'offline', 0, 0), "
@@ -345,19 +348,24 @@ static void test_health(void **state)
 		"('generate:J2:D1', 'generate', 'J2', 'D1', %ld, 1, %ld, 'pending', 0, NULL, NULL, 0, 0), "
 		"('generate:J3:D1', 'generate', 'J3', 'D1', %ld, 1, %ld, 'pending', 3, %ld, 'x', 0, 0), "
 		"('generate:J4:D1', 'generate', 'J4', 'D1', %ld, 1, %ld, 'failed', 10, NULL, 'x', 0, 0), "
-		"('revoke:J5:D1', 'revoke', 'J5', 'D1', %ld, NULL, NULL, 'failed', 10, NULL, 'x', 0, 0)",
+		"('revoke:J5:D1', 'revoke', 'J5', 'D1', %ld, NULL, NULL, 'failed', 10, NULL, 'x', 0, 0), "
+		"('revoke:C8:D1', 'revoke', 'C8', 'D1', %ld, NULL, NULL, 'pending', 2, %ld, 'phase 3', 0, 0), "
+		"('revoke:C9:D1', 'revoke', 'C9', 'D1', %ld, NULL, NULL, 'pending', 0, NULL, NULL, 0, 0)",
 		NOW - 2 * day,
 		NOW - 3600, NOW + day,          /* overdue an hour: report */
 		NOW - 60, NOW + day,            /* due a minute ago: pin-runner's turn */
 		NOW - 3600, NOW + day, NOW + 600, /* waiting for its retry: fine */
 		NOW - 3600, NOW - 60,           /* failed, stay over: moot */
-		NOW - 3600);                    /* failed revoke, nothing on the lock: moot */
+		NOW - 3600,                     /* failed revoke, nothing on the lock: moot */
+		NOW - 3600, NOW + 600,          /* a revoke waiting for an offline lock */
+		NOW - 60);
 	assert_int_equal(store_health(f->db, &f->cfg, NOW, &h, eb), ERR_OK);
 	assert_int_equal(h.unconfirmed.n, 2);
 	assert_true(has(&h.unconfirmed, "C1", "D1"));
 	assert_true(has(&h.unconfirmed, "C3", "D1"));
-	assert_int_equal(h.unrevoked.n, 1);
+	assert_int_equal(h.unrevoked.n, 2);
 	assert_true(has(&h.unrevoked, "C6", "D1"));
+	assert_true(has(&h.unrevoked, "C8", "D1"));
 	assert_int_equal(h.overdue.n, 2);
 	assert_true(has(&h.overdue, "C6", "D1"));
 	assert_true(has(&h.overdue, "J1", "D1"));
