@@ -3,23 +3,35 @@
  * 127.0.0.1 for the end-to-end tests and the demo.
  *
  * This file owns the process: options, the libmicrohttpd daemon, the request
- * log, fault injection and the /_fake/ control endpoints.  The two services
- * live in fakeapi_stays.c and fakeapi_tuya.c.
+ * log, fault injection, holds and the /_fake/ control endpoints.  The two
+ * services live in fakeapi_stays.c and fakeapi_tuya.c.
  *
  * Invariants:
- *  - One mutex (srv.lock) guards all shared state: faults, both logs, the
- *    connection counter and both services.  A request holds it from fault
- *    matching until its log line is written, except while it sleeps for a
- *    "delay_ms" fault (the wait releases it, so other connections go on).
- *  - The daemon runs one thread per connection, so a delayed answer stalls
- *    only its own connection.  Shutdown wakes every sleeper at once.
- *  - Each request gets exactly one log line, written after its status is
- *    known.  The line names the TCP connection ("conn=N", numbered in
- *    MHD_OPTION_NOTIFY_CONNECTION), so tests can prove connection reuse.
- *    Tuya refresh tokens in paths are replaced by "REDACTED"; headers (and
- *    so every credential) are never logged.
- *  - Faults are matched against exactly the text that is logged after the
- *    connection id: "METHOD path[?query]".
+ *  - One mutex (srv.lock) guards all shared state: faults, holds, both logs,
+ *    the connection counter and both services.  A request holds it from
+ *    hold and fault matching until its log line is written, except while it
+ *    waits: for a "delay_ms" fault, parked on a hold, or (a control request)
+ *    in GET /_fake/hold/N/wait.  Every wait is a condition wait on srv.wake,
+ *    which releases the lock, so other connections go on meanwhile.
+ *  - srv.wake is broadcast at shutdown and whenever a request parks on a
+ *    hold or is released from one; every waiter re-checks its own
+ *    condition, so a wake-up meant for someone else is harmless.
+ *  - The daemon runs one thread per connection, so a delayed or held answer
+ *    stalls only its own connection.  Shutdown wakes every sleeper and
+ *    releases every held request at once, so the server always stops.
+ *  - Each request gets exactly one log line, written as soon as its answer
+ *    is known: a request held "before" is logged after it is released and
+ *    handled, one held "after" is logged before it parks.  The line names
+ *    the TCP connection ("conn=N", numbered in MHD_OPTION_NOTIFY_CONNECTION),
+ *    so tests can prove connection reuse.  Tuya refresh tokens in paths are
+ *    replaced by "REDACTED"; headers (and so every credential) are never
+ *    logged.
+ *  - Faults and holds match their "match" substring against the target as
+ *    logged after the method: "path[?query]", escaped and redacted as in
+ *    the log (log_target()).  The method is not part of it; a hold can ask
+ *    for one with its "method" key.
+ *  - Holds are looked up by id, never kept by pointer across a wait: a
+ *    reset frees them while requests sleep.
  */
 #include <assert.h>
 #include <errno.h>
@@ -365,7 +377,7 @@ enum fault_body {
 
 struct fault {
 	enum service service;
-	char *match;            /* substring of "METHOD path?query", or NULL */
+	char *match;            /* substring of "path?query", or NULL */
 	int64_t skip;           /* stays: required skip value, -1 = any */
 	int64_t after;          /* matching requests let through first */
 	int64_t times;          /* firings left to allow, -1 = forever */
@@ -380,15 +392,43 @@ struct fault {
 	struct fault *next;
 };
 
+enum hold_when { HOLD_BEFORE, HOLD_AFTER };
+
+/* A hold: parks matching requests until a test releases them (usage()). */
+struct hold {
+	unsigned long id;       /* 1, 2, ... for the life of the server */
+	enum service service;
+	char *match;            /* substring of "path?query", or NULL */
+	char *method;           /* exact method, or NULL = any */
+	int64_t after;          /* matching requests let through first */
+	int64_t times;          /* requests to catch, -1 = every later one */
+	enum hold_when when;
+	int64_t seen;           /* matching requests so far */
+	int64_t caught, released;
+	int64_t waiting;        /* caught requests parked on it now */
+	struct hold *next;
+};
+
+/* One parked request; lives on its own thread's stack while it waits. */
+struct waiter {
+	unsigned long hold;     /* id of the hold that caught it */
+	char *what;             /* "METHOD path?query", owned */
+	bool released;          /* set (and unlinked) by whoever releases it */
+	struct waiter *next;
+};
+
 static struct {
 	pthread_mutex_t lock;
-	pthread_cond_t wake;            /* signalled at shutdown */
+	pthread_cond_t wake;            /* see the file comment */
 	bool stopping;
 	unsigned long next_conn;
 	FILE *log;                      /* --log, or NULL */
 	char *log_path;
 	struct fake_buf memlog;         /* what GET /_fake/log returns */
 	struct fault *faults;           /* in the order they were added */
+	struct hold *holds;             /* in the order they were added */
+	unsigned long last_hold;        /* id of the newest hold ever made */
+	struct waiter *waiters;         /* parked requests, oldest first */
 	struct fake_stays *stays;
 	struct fake_tuya *tuya;
 } srv = {
@@ -546,23 +586,35 @@ fail:
 	return NULL;
 }
 
+/* Parse s[0..n) as 1 to 18 decimal digits in [min, max] into *out. */
+static bool parse_decimal(const char *s, size_t n, int64_t min, int64_t max,
+                          int64_t *out)
+{
+	int64_t v = 0;
+	size_t i;
+
+	if (n == 0 || n > 18)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
 /* Value of the request's skip parameter: 0 when absent, -1 when invalid. */
 static int64_t request_skip(const struct fake_request *req)
 {
 	const struct fake_param *p = fake_param(req, "skip");
-	int64_t v = 0;
-	size_t i;
+	int64_t v;
 
 	if (!p)
 		return 0;
-	if (p->value_len == 0 || p->value_len > 18)
-		return -1;
-	for (i = 0; i < p->value_len; i++) {
-		if (p->value[i] < '0' || p->value[i] > '9')
-			return -1;
-		v = v * 10 + (p->value[i] - '0');
-	}
-	return v;
+	return parse_decimal(p->value, p->value_len, 0, INT64_MAX, &v) ? v : -1;
 }
 
 /*
@@ -596,8 +648,8 @@ static const struct fault *fault_check(enum service svc,
 	return hit;
 }
 
-/* Sleep ms with srv.lock held; the wait releases it.  Shutdown cuts it. */
-static void sleep_locked(int64_t ms)
+/* The CLOCK_MONOTONIC time (srv.wake's clock) ms from now. */
+static struct timespec deadline_in(int64_t ms)
 {
 	struct timespec dl;
 
@@ -609,9 +661,246 @@ static void sleep_locked(int64_t ms)
 		dl.tv_sec++;
 		dl.tv_nsec -= 1000000000L;
 	}
+	return dl;
+}
+
+/* Sleep ms with srv.lock held; the wait releases it.  Shutdown cuts it. */
+static void sleep_locked(int64_t ms)
+{
+	struct timespec dl = deadline_in(ms);
+
 	while (!srv.stopping)
 		if (pthread_cond_timedwait(&srv.wake, &srv.lock, &dl) == ETIMEDOUT)
 			break;
+}
+
+/* ---- holds ------------------------------------------------------------ */
+
+static void hold_free_all(struct hold *h)
+{
+	while (h) {
+		struct hold *next = h->next;
+
+		free(h->match);
+		free(h->method);
+		free(h);
+		h = next;
+	}
+}
+
+/* Give h the next id and add it after the others. */
+static void hold_append(struct hold *h)
+{
+	struct hold **pp = &srv.holds;
+
+	while (*pp)
+		pp = &(*pp)->next;
+	h->id = ++srv.last_hold;
+	*pp = h;
+}
+
+static struct hold *hold_find(unsigned long id)
+{
+	struct hold *h;
+
+	for (h = srv.holds; h; h = h->next)
+		if (h->id == id)
+			return h;
+	return NULL;
+}
+
+/*
+ * Parse one hold object (see usage()); the id is given when it is added.
+ * As strict as fault_parse(): unknown keys and wrong types are errors.
+ */
+static struct hold *hold_parse(const char *text, size_t len, char *err,
+                               size_t errlen)
+{
+	cJSON *root = fake_json_parse(text, len, NULL);
+	const cJSON *it;
+	struct hold *h = fake_xcalloc(1, sizeof(*h));
+	bool has_service = false;
+
+	h->times = 1;
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, errlen, "hold is not a JSON object");
+		goto fail;
+	}
+	cJSON_ArrayForEach(it, root) {
+		const char *k = it->string;
+
+		if (!strcmp(k, "service")) {
+			if (cJSON_IsString(it) &&
+			    !strcmp(it->valuestring, "stays"))
+				h->service = SVC_STAYS;
+			else if (cJSON_IsString(it) &&
+			         !strcmp(it->valuestring, "tuya"))
+				h->service = SVC_TUYA;
+			else {
+				snprintf(err, errlen,
+				         "hold 'service' must be \"stays\" or \"tuya\"");
+				goto fail;
+			}
+			has_service = true;
+		} else if (!strcmp(k, "match")) {
+			if (!cJSON_IsString(it) || h->match) {
+				snprintf(err, errlen, "hold 'match' must be one string");
+				goto fail;
+			}
+			h->match = fake_xstrdup(it->valuestring);
+		} else if (!strcmp(k, "method")) {
+			const char *c;
+
+			if (!cJSON_IsString(it) || h->method ||
+			    !*it->valuestring || strlen(it->valuestring) > 16)
+				goto badmethod;
+			for (c = it->valuestring; *c; c++)
+				if (*c < 'A' || *c > 'Z')
+					goto badmethod;
+			h->method = fake_xstrdup(it->valuestring);
+		} else if (!strcmp(k, "after")) {
+			if (!fake_json_int(it, 0, INT64_MAX, &h->after))
+				goto badint;
+		} else if (!strcmp(k, "times")) {
+			if (!fake_json_int(it, -1, INT64_MAX, &h->times) ||
+			    h->times == 0) {
+				snprintf(err, errlen, "hold 'times' must be -1 or a "
+				         "positive integer");
+				goto fail;
+			}
+		} else if (!strcmp(k, "when")) {
+			if (cJSON_IsString(it) &&
+			    !strcmp(it->valuestring, "before"))
+				h->when = HOLD_BEFORE;
+			else if (cJSON_IsString(it) &&
+			         !strcmp(it->valuestring, "after"))
+				h->when = HOLD_AFTER;
+			else {
+				snprintf(err, errlen,
+				         "hold 'when' must be \"before\" or \"after\"");
+				goto fail;
+			}
+		} else {
+			snprintf(err, errlen, "unknown hold key '%s'", k);
+			goto fail;
+		}
+		continue;
+badint:
+		snprintf(err, errlen, "hold '%s' is not an integer in range", k);
+		goto fail;
+badmethod:
+		snprintf(err, errlen, "hold 'method' must be one upper-case "
+		         "method name such as \"POST\"");
+		goto fail;
+	}
+	if (!has_service) {
+		snprintf(err, errlen, "hold needs 'service'");
+		goto fail;
+	}
+	cJSON_Delete(root);
+	return h;
+fail:
+	cJSON_Delete(root);
+	hold_free_all(h);
+	return NULL;
+}
+
+/*
+ * Count this request against every hold that matches it and return the
+ * first one that catches it, or NULL.  Counting works as in fault_check():
+ * "after" always means "the first K matching requests".
+ */
+static struct hold *hold_check(enum service svc, const char *method,
+                               const char *target)
+{
+	struct hold *hit = NULL, *h;
+
+	for (h = srv.holds; h; h = h->next) {
+		if (h->service != svc)
+			continue;
+		if (h->match && !strstr(target, h->match))
+			continue;
+		if (h->method && strcmp(method, h->method))
+			continue;
+		h->seen++;
+		if (hit || h->seen <= h->after)
+			continue;
+		if (h->times >= 0 && h->caught >= h->times)
+			continue;
+		h->caught++;
+		hit = h;
+	}
+	return hit;
+}
+
+/* Release w (counted against its hold, if that still exists); lock held. */
+static void waiter_release(struct waiter *w)
+{
+	struct hold *h = hold_find(w->hold);
+
+	if (h) {
+		h->waiting--;
+		h->released++;
+	}
+	w->released = true;
+}
+
+/* Release every request parked on hold id; returns how many. */
+static int64_t hold_release(unsigned long id)
+{
+	struct waiter **pp = &srv.waiters;
+	int64_t n = 0;
+
+	while (*pp) {
+		struct waiter *w = *pp;
+
+		if (w->hold == id) {
+			*pp = w->next;
+			waiter_release(w);
+			n++;
+		} else {
+			pp = &w->next;
+		}
+	}
+	pthread_cond_broadcast(&srv.wake);
+	return n;
+}
+
+/* Release every parked request (reset and shutdown). */
+static void hold_release_all(void)
+{
+	while (srv.waiters) {
+		struct waiter *w = srv.waiters;
+
+		srv.waiters = w->next;
+		waiter_release(w);
+	}
+	pthread_cond_broadcast(&srv.wake);
+}
+
+/*
+ * Park the calling request on hold h until it is released: by
+ * POST /_fake/hold/N/release, /_fake/reset or shutdown.  srv.lock held; the
+ * wait releases it.  After shutdown has begun nothing parks any more.
+ */
+static void hold_park(struct hold *h, const char *method, const char *target)
+{
+	struct waiter w = { 0 }, **pp = &srv.waiters;
+	struct fake_buf what = FAKE_BUF_INIT;
+
+	if (srv.stopping)
+		return;
+	fake_buf_addf(&what, "%s %s", method, target);
+	w.hold = h->id;
+	w.what = what.buf;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = &w;
+	h->waiting++;
+	pthread_cond_broadcast(&srv.wake);
+	while (!w.released)
+		pthread_cond_wait(&srv.wake, &srv.lock);
+	fake_buf_release(&what);
 }
 
 /* ---- request log ----------------------------------------------------- */
@@ -871,6 +1160,137 @@ static enum service classify(const char *path)
 	return SVC_STAYS;
 }
 
+/*
+ * GET /_fake/hold/N/wait[?timeout_ms=M][&waiting=K]: block until hold N has
+ * at least K (default 1) requests parked, at most M ms (default 30000).
+ * srv.lock held; the wait releases it.
+ */
+static void hold_wait(unsigned long id, const struct fake_request *req,
+                      struct fake_response *resp)
+{
+	int64_t timeout = 30000, want = 1;
+	struct timespec dl;
+	bool timed_out = false;
+	char msg[160];
+	size_t i;
+
+	for (i = 0; i < req->nparams; i++) {
+		const struct fake_param *p = &req->params[i];
+
+		if (p->key_len == 10 && !memcmp(p->key, "timeout_ms", 10) &&
+		    parse_decimal(p->value, p->value_len, 0, 600000, &timeout))
+			continue;
+		if (p->key_len == 7 && !memcmp(p->key, "waiting", 7) &&
+		    parse_decimal(p->value, p->value_len, 1, 1000000, &want))
+			continue;
+		fake_respond_message(resp, 400, "want ?timeout_ms=M (0 to 600000) "
+		                     "and/or waiting=K (K >= 1), nothing else");
+		return;
+	}
+	dl = deadline_in(timeout);
+	for (;;) {
+		const struct hold *h = hold_find(id);
+		const struct waiter *w;
+		cJSON *o;
+
+		if (!h) {
+			fake_respond_message(resp, 404, "hold dropped by a reset "
+			                     "while waiting");
+			return;
+		}
+		if (h->waiting >= want) {
+			for (w = srv.waiters; w && w->hold != id; w = w->next)
+				;
+			assert(w);
+			o = cJSON_CreateObject();
+			cJSON_AddNumberToObject(o, "id", (double)id);
+			cJSON_AddNumberToObject(o, "waiting", (double)h->waiting);
+			cJSON_AddStringToObject(o, "target", w->what);
+			fake_respond_json(resp, 200, o);
+			return;
+		}
+		if (srv.stopping) {
+			fake_respond_message(resp, 503, "shutting down");
+			return;
+		}
+		if (timed_out) {
+			snprintf(msg, sizeof(msg), "hold %lu has %lld of %lld "
+			         "requests waiting after %lld ms", id,
+			         (long long)h->waiting, (long long)want,
+			         (long long)timeout);
+			fake_respond_message(resp, 504, msg);
+			return;
+		}
+		if (pthread_cond_timedwait(&srv.wake, &srv.lock, &dl) == ETIMEDOUT)
+			timed_out = true;       /* look once more, then give up */
+	}
+}
+
+/* /_fake/hold and /_fake/hold/N[/wait|/release]; srv.lock held. */
+static void control_hold(const struct fake_request *req,
+                         struct fake_response *resp)
+{
+	static const char prefix[] = "/_fake/hold/";
+	const char *m = req->method, *rest;
+	const struct hold *h;
+	struct hold *nh;
+	char err[256];
+	int64_t id;
+	size_t n;
+	cJSON *o;
+
+	if (!strcmp(req->path, "/_fake/hold")) {
+		if (strcmp(m, "POST")) {
+			fake_respond_message(resp, 405, "Method not allowed");
+			return;
+		}
+		nh = hold_parse(fake_buf_str(&req->body), req->body.len, err,
+		                sizeof(err));
+		if (!nh) {
+			fake_respond_message(resp, 400, err);
+			return;
+		}
+		hold_append(nh);
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)nh->id);
+		fake_respond_json(resp, 200, o);
+		return;
+	}
+	rest = req->path + sizeof(prefix) - 1;
+	n = strspn(rest, "0123456789");
+	if (!parse_decimal(rest, n, 1, INT64_MAX, &id) ||
+	    (rest[n] && strcmp(rest + n, "/wait") &&
+	     strcmp(rest + n, "/release"))) {
+		fake_respond_message(resp, 404, "Not found");
+		return;
+	}
+	rest += n;
+	if (strcmp(m, !strcmp(rest, "/release") ? "POST" : "GET")) {
+		fake_respond_message(resp, 405, "Method not allowed");
+		return;
+	}
+	h = hold_find((unsigned long)id);
+	if (!h) {
+		fake_respond_message(resp, 404, "no such hold");
+		return;
+	}
+	if (!strcmp(rest, "/wait")) {
+		hold_wait(h->id, req, resp);
+	} else if (!strcmp(rest, "/release")) {
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "released",
+		                        (double)hold_release(h->id));
+		fake_respond_json(resp, 200, o);
+	} else {
+		o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "id", (double)h->id);
+		cJSON_AddNumberToObject(o, "caught", (double)h->caught);
+		cJSON_AddNumberToObject(o, "waiting", (double)h->waiting);
+		cJSON_AddNumberToObject(o, "released", (double)h->released);
+		fake_respond_json(resp, 200, o);
+	}
+}
+
 /* /_fake/...: no authentication, srv.lock held. */
 static void control(const struct fake_request *req, struct fake_response *resp)
 {
@@ -879,6 +1299,9 @@ static void control(const struct fake_request *req, struct fake_response *resp)
 
 	if (!strncmp(req->path, "/_fake/tuya/", 12)) {
 		fake_tuya_control(srv.tuya, req, resp);
+	} else if (!strcmp(req->path, "/_fake/hold") ||
+	           !strncmp(req->path, "/_fake/hold/", 12)) {
+		control_hold(req, resp);
 	} else if (!strcmp(req->path, "/_fake/fault")) {
 		struct fault *f;
 
@@ -901,6 +1324,9 @@ static void control(const struct fake_request *req, struct fake_response *resp)
 		}
 		fault_free_all(srv.faults);
 		srv.faults = NULL;
+		hold_release_all();
+		hold_free_all(srv.holds);
+		srv.holds = NULL;
 		fake_respond(resp, 200, "application/json", "{\"ok\":true}");
 	} else if (!strcmp(req->path, "/_fake/log")) {
 		if (strcmp(m, "GET")) {
@@ -922,22 +1348,35 @@ static const char html_page[] =
 	"<input name=\"password\" type=\"password\" placeholder=\"Senha\">\n"
 	"<button type=\"submit\">Entrar</button>\n</form>\n</body>\n</html>\n";
 
-/* Build the answer for req; srv.lock held (released only by a delay). */
-static void dispatch(struct fake_request *req, struct fake_response *resp,
-                     const char *target)
+/*
+ * Build the answer for req; srv.lock held (released while a hold or a
+ * delay waits).  Holds come first: a "before" hold parks req here, and
+ * once released it goes on to the faults and the service, which then see
+ * the data as it is at that moment.  Returns the id of an "after" hold that
+ * caught req, for the caller to park on once the answer is logged, or 0.
+ */
+static unsigned long dispatch(struct fake_request *req,
+                              struct fake_response *resp, const char *target)
 {
 	enum service svc = classify(req->path);
 	const struct fault *hit = NULL;
 	struct fault f = { 0 };
+	struct hold *h;
+	unsigned long late = 0;
 
 	if (req->body_too_large) {
 		fake_respond_message(resp, 413, "Payload too large");
-		return;
+		return 0;
 	}
 	if (svc == SVC_CONTROL) {
 		control(req, resp);
-		return;
+		return 0;
 	}
+	h = hold_check(svc, req->method, target);
+	if (h && h->when == HOLD_BEFORE)
+		hold_park(h, req->method, target);
+	else if (h)
+		late = h->id;
 	hit = fault_check(svc, req, target);
 	if (hit) {
 		f = *hit;       /* copy: reset may free it while we sleep */
@@ -968,6 +1407,7 @@ static void dispatch(struct fake_request *req, struct fake_response *resp,
 			fake_tuya_handle(srv.tuya, req, resp);
 		resp->truncate = f.body == FB_TRUNCATED;
 	}
+	return late;
 }
 
 /* A body cut after half its bytes, under a Content-Length of the whole. */
@@ -1045,6 +1485,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	struct fake_request *req = *req_cls;
 	struct fake_response resp = { 0 };
 	enum MHD_Result ret;
+	unsigned long late;
+	struct hold *h;
 	char *target;
 
 	(void)cls;
@@ -1074,10 +1516,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	resp.retry_after = -1;
 	target = log_target(req);
 	pthread_mutex_lock(&srv.lock);
-	dispatch(req, &resp, target);
+	late = dispatch(req, &resp, target);
 	if (resp.status == 0)
 		fake_respond_message(&resp, 500, "fake: no answer");
 	log_request(req, target, &resp);
+	/* a late answer: done and logged, held back from the client (unless
+	 * a reset dropped the hold during a delay fault) */
+	if (late && (h = hold_find(late)))
+		hold_park(h, req->method, target);
 	pthread_mutex_unlock(&srv.lock);
 	ret = queue(conn, &resp);
 	fake_buf_release(&resp.body);
@@ -1101,10 +1547,17 @@ static void usage(FILE *fp)
 "  \"after\":K, \"times\":T (-1 forever), \"delay_ms\":D, and one of\n"
 "  \"status\":S [\"retry_after\":SEC] | \"body\":\"malformed\"|\"html\"|\n"
 "  \"truncated\"|\"huge\" | \"code\":TUYA_CODE}\n"
-"control: POST /_fake/fault, POST /_fake/reset, GET /_fake/log,\n"
-"  GET /_fake/tuya/state, POST /_fake/tuya/device,\n"
-"  POST /_fake/tuya/expire-tokens, POST /_fake/tuya/expire-tickets,\n"
-"  POST /_fake/tuya/clock\n", fp);
+"hold JSON (POST /_fake/hold -> {\"id\":N}): {\"service\":\"stays\"|\"tuya\",\n"
+"  \"match\":SUBSTR, \"method\":\"POST\"..., \"after\":K, \"times\":T (default 1,\n"
+"  -1 every later match), \"when\":\"before\" (default: park, then handle with\n"
+"  the data as it is when released) | \"after\" (handle, then park the answer)}\n"
+"faults and holds match SUBSTR against \"path?query\" as logged (no method)\n"
+"control: POST /_fake/fault, POST /_fake/hold, GET /_fake/hold/N,\n"
+"  GET /_fake/hold/N/wait[?timeout_ms=M&waiting=K], POST /_fake/hold/N/release,\n"
+"  POST /_fake/reset (faults and holds; releases held requests), GET /_fake/log,\n"
+"  GET /_fake/tuya/state, POST /_fake/tuya/device, POST /_fake/tuya/password,\n"
+"  POST /_fake/tuya/reset, POST /_fake/tuya/expire-tokens,\n"
+"  POST /_fake/tuya/expire-tickets, POST /_fake/tuya/clock\n", fp);
 }
 
 static int parse_port(const char *s, unsigned int *port)
@@ -1312,6 +1765,7 @@ int main(int argc, char **argv)
 out_daemon:
 	pthread_mutex_lock(&srv.lock);
 	srv.stopping = true;
+	hold_release_all();
 	pthread_cond_broadcast(&srv.wake);
 	pthread_mutex_unlock(&srv.lock);
 	MHD_stop_daemon(d);
@@ -1319,6 +1773,7 @@ out_cond:
 	pthread_cond_destroy(&srv.wake);
 out:
 	fault_free_all(srv.faults);
+	hold_free_all(srv.holds);
 	fake_stays_free(srv.stays);
 	fake_tuya_free(srv.tuya);
 	fake_buf_release(&srv.memlog);

@@ -2,14 +2,16 @@
  * fakeapi.h - the pieces shared by the three files of tests/fakeapi, the fake
  * Stays + Tuya server that the end-to-end tests and the demo run against.
  *
- * fakeapi.c owns the HTTP daemon, the request log, fault injection and the
- * control endpoints; fakeapi_stays.c and fakeapi_tuya.c each answer one
- * service.  Invariants every file keeps:
+ * fakeapi.c owns the HTTP daemon, the request log, fault injection, holds
+ * and the control endpoints; fakeapi_stays.c and fakeapi_tuya.c each answer
+ * one service.  Invariants every file keeps:
  *
  *  - All service state is touched only with the global lock held: the
  *    daemon runs one thread per connection and fakeapi.c calls the
  *    fake_stays_* and fake_tuya_* functions under its mutex, so those
- *    modules need no locking of their own.
+ *    modules need no locking of their own.  They never wait: a request
+ *    parked by a hold or a delay waits in fakeapi.c, before or after its
+ *    handler runs, never inside it.
  *  - A request handler never fails: it always fills a fake_response (an
  *    error answer is still an answer).  Allocation failure aborts the
  *    process through the fake_x* wrappers; nothing returns NULL.

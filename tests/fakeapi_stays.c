@@ -11,9 +11,12 @@
  *    items, odd number spellings and key orders and see exactly those
  *    reach the client.  Only if that text cannot be located (a key written
  *    with escapes, say) is an item re-printed by cJSON instead.
- *  - The file is re-read when its inode, size or mtime changes.  A file
- *    that no longer parses makes every data request a 500 (and a message on
- *    stderr) until it parses again; stale data is never served.
+ *  - The file is re-read when its inode, size or mtime changes, checked as
+ *    each request is handled: a request a "before" hold parked sees the
+ *    file as it is when released, which is how a test changes pages in
+ *    the middle of a fetch.  A file that no longer parses makes every
+ *    data request a 500 (and a message on stderr) until it parses again;
+ *    stale data is never served.
  *  - Filters skip an item they cannot evaluate: a missing or non-string
  *    field, or a date field whose first 10 characters are not a date, lets
  *    the item through, and a non-object item passes every filter.  That is

@@ -24,10 +24,26 @@
  *  - Unknown password id (get, delete, purge, modify): 1000 "data not
  *    exist".  Deleting an already deleted password is success again.
  *    Modifying a deleted one is 1109.
- *  - Phases follow a Wi-Fi lock: created on an online lock 2 (active), on
- *    an offline one 1 (to be sent); deleted on an online lock 0, on an
- *    offline one 3 (to be deleted).  Bringing a lock online (control
- *    endpoint) moves 1 to 2 and 3 to 0.
+ *  - Phases (tuya-api.md §5.4) depend on the device's "protocol":
+ *      wifi (the default): created or modified on an online lock 2
+ *        (active), on an offline one 1 (to be sent); deleted on an online
+ *        lock 0, on an offline one 3 (to be deleted).  Coming online
+ *        (control endpoint) moves 1 to 2 and 3 to 0.
+ *      zigbee: created or modified on an online lock 2 with
+ *        delivery_status 2, on an offline one 1 with delivery_status 1;
+ *        deleted on an online lock 4, on an offline one it stays as it is,
+ *        marked pending-delete.  Coming online moves pending-delete to 4
+ *        and 1 to 2 (delivery_status 2).  A Zigbee device with
+ *        "fail_delivery": N (3..6) makes every delivery (create or modify
+ *        on an online lock, or a pending one when it comes online) end in
+ *        phase 5 (creation failed) with delivery_status N instead.
+ *    delivery_status is in the list and get-one answers of Zigbee
+ *    devices only.  A phase set through /_fake/tuya/password is taken as
+ *    it is: 1 (and 3 on Wi-Fi) is then pending like any other and synced
+ *    when the lock comes online; anything else (12, say) changes only by a
+ *    delete, a modify or a reset.
+ *  - Password ids only grow, across /_fake/tuya/reset too: an id is never
+ *    reused, so a test cannot mistake a new password for an old one.
  *  - A refresh token is single-use: refreshing drops the old pair (old
  *    access token then gets 1011).  An unknown refresh token is 1011.
  *
@@ -55,7 +71,12 @@
 struct device {
 	char *id, *name, *category, *product_name, *time_zone, *uid, *local_key;
 	int pin_length;
+	bool zigbee;            /* "protocol": "zigbee"; else Wi-Fi */
 	bool online, linked;
+	int fail_delivery;      /* Zigbee: 0, or the delivery_status 3..6 */
+	/* the data file's values, which /_fake/tuya/reset restores */
+	bool file_online, file_linked;
+	int file_fail_delivery;
 };
 
 struct token {
@@ -78,6 +99,8 @@ struct password {
 	char *name;
 	char *pin;              /* decrypted digits */
 	int phase;
+	int delivery_status;    /* Zigbee only */
+	bool pending_delete;    /* Zigbee: deleted while the lock was offline */
 	int64_t effective, invalid;
 	char *time_zone, *phone;
 	int type;
@@ -88,6 +111,7 @@ struct fake_tuya {
 	char *secret;           /* 32 bytes: the AES-256 key and HMAC key */
 	char *uid;
 	int64_t token_ttl, ticket_ttl, t_skew_ms, clock_offset_ms;
+	int64_t file_clock_offset_ms;   /* restored by /_fake/tuya/reset */
 	struct device *dev;
 	size_t ndev;
 	struct token *tok;
@@ -530,22 +554,127 @@ static struct password *find_password(struct fake_tuya *tu, size_t dev,
 	return NULL;
 }
 
-static cJSON *password_json(const struct password *p, bool with_pin)
+/* p as the API shows it; state adds what only /_fake/tuya/state shows. */
+static cJSON *password_json(const struct fake_tuya *tu,
+                            const struct password *p, bool state)
 {
+	bool zigbee = tu->dev[p->dev].zigbee;
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddItemToObject(o, "id", json_i64(p->id));
 	cJSON_AddStringToObject(o, "name", p->name);
-	if (with_pin)
+	if (state)
 		cJSON_AddStringToObject(o, "pin", p->pin);
 	cJSON_AddNumberToObject(o, "phase", p->phase);
 	cJSON_AddItemToObject(o, "effective_time", json_i64(p->effective));
 	cJSON_AddItemToObject(o, "invalid_time", json_i64(p->invalid));
 	cJSON_AddStringToObject(o, "time_zone", p->time_zone);
 	cJSON_AddStringToObject(o, "phone", p->phone);
-	if (with_pin)
+	if (zigbee)
+		cJSON_AddNumberToObject(o, "delivery_status", p->delivery_status);
+	if (state)
 		cJSON_AddNumberToObject(o, "type", p->type);
+	if (state && zigbee)
+		cJSON_AddBoolToObject(o, "pending_delete", p->pending_delete);
 	return o;
+}
+
+/* ---- phases (see the file comment) ------------------------------------- */
+
+/* p reaches its lock, which is online now. */
+static void deliver(const struct fake_tuya *tu, struct password *p)
+{
+	const struct device *d = &tu->dev[p->dev];
+
+	p->phase = 2;
+	if (!d->zigbee)
+		return;
+	p->delivery_status = 2;
+	if (d->fail_delivery) {
+		p->phase = 5;
+		p->delivery_status = d->fail_delivery;
+	}
+}
+
+/* p was just created or modified: deliver it, or queue it for the lock. */
+static void send_password(const struct fake_tuya *tu, struct password *p)
+{
+	if (tu->dev[p->dev].online) {
+		deliver(tu, p);
+	} else {
+		p->phase = 1;
+		if (tu->dev[p->dev].zigbee)
+			p->delivery_status = 1;
+	}
+}
+
+static bool is_deleted(const struct fake_tuya *tu, const struct password *p)
+{
+	return tu->dev[p->dev].zigbee ? p->phase == 4 : p->phase == 0;
+}
+
+/* A delete of p (deleting a deleted password changes nothing). */
+static void revoke_password(const struct fake_tuya *tu, struct password *p)
+{
+	const struct device *d = &tu->dev[p->dev];
+
+	if (is_deleted(tu, p))
+		return;
+	if (!d->zigbee)
+		p->phase = d->online ? 0 : 3;
+	else if (d->online)
+		p->phase = 4;
+	else
+		p->pending_delete = true;
+}
+
+/* Device dev has come online: it syncs what was pending. */
+static void device_wakes(struct fake_tuya *tu, size_t dev)
+{
+	size_t j;
+
+	for (j = 0; j < tu->npw; j++) {
+		struct password *p = &tu->pw[j];
+
+		if (p->dev != dev)
+			continue;
+		if (p->pending_delete) {
+			p->pending_delete = false;
+			p->phase = 4;
+		} else if (p->phase == 1) {
+			deliver(tu, p);
+		} else if (p->phase == 3 && !tu->dev[dev].zigbee) {
+			p->phase = 0;
+		}
+	}
+}
+
+/*
+ * A new password on dev (strings copied), sent to the lock as a create is.
+ * The pointer is valid until the next password is added or purged.
+ */
+static struct password *add_password(struct fake_tuya *tu, size_t dev,
+                                     const char *name, const char *pin,
+                                     int64_t effective, int64_t invalid,
+                                     const char *time_zone, const char *phone,
+                                     int type)
+{
+	struct password *p;
+
+	tu->pw = fake_xrealloc(tu->pw, (tu->npw + 1) * sizeof(*tu->pw));
+	p = &tu->pw[tu->npw++];
+	memset(p, 0, sizeof(*p));
+	p->id = tu->next_pid++;
+	p->dev = dev;
+	p->name = fake_xstrdup(name);
+	p->pin = fake_xstrdup(pin);
+	p->effective = effective;
+	p->invalid = invalid;
+	p->time_zone = fake_xstrdup(time_zone);
+	p->phone = fake_xstrdup(phone);
+	p->type = type;
+	send_password(tu, p);
+	return p;
 }
 
 static void issue_ticket(struct fake_tuya *tu, size_t dev,
@@ -716,18 +845,8 @@ static void create_password(struct fake_tuya *tu, size_t dev,
 		return;
 	}
 	pr.ticket->used = true;
-	tu->pw = fake_xrealloc(tu->pw, (tu->npw + 1) * sizeof(*tu->pw));
-	p = &tu->pw[tu->npw++];
-	p->id = tu->next_pid++;
-	p->dev = dev;
-	p->name = fake_xstrdup(pr.name);
-	p->pin = fake_xstrdup(pr.pin);
-	p->phase = tu->dev[dev].online ? 2 : 1;
-	p->effective = pr.effective;
-	p->invalid = pr.invalid;
-	p->time_zone = fake_xstrdup(pr.time_zone);
-	p->phone = fake_xstrdup(pr.phone);
-	p->type = pr.type;
+	p = add_password(tu, dev, pr.name, pr.pin, pr.effective, pr.invalid,
+	                 pr.time_zone, pr.phone, pr.type);
 	cJSON_Delete(body);
 	r = cJSON_CreateObject();
 	cJSON_AddItemToObject(r, "id", json_i64(p->id));
@@ -742,7 +861,9 @@ static void modify_password(struct fake_tuya *tu, size_t dev,
 	cJSON *body;
 	long code;
 
-	if (p->phase == 0 || p->phase == 3) {
+	/* deleted, or on its way out */
+	if (is_deleted(tu, p) || p->pending_delete ||
+	    (!tu->dev[dev].zigbee && p->phase == 3)) {
 		fail(tu, resp, 1109);
 		return;
 	}
@@ -771,7 +892,7 @@ static void modify_password(struct fake_tuya *tu, size_t dev,
 	}
 	if (cJSON_GetObjectItemCaseSensitive(body, "type"))
 		p->type = pr.type;
-	p->phase = tu->dev[dev].online ? 2 : 1;
+	send_password(tu, p);
 	cJSON_Delete(body);
 	respond_ok(tu, resp, cJSON_CreateTrue());
 }
@@ -802,7 +923,7 @@ static void list_passwords(struct fake_tuya *tu, size_t dev,
 		int valid = (p->phase == 1 || p->phase == 2) && p->invalid > now_s;
 
 		if (p->dev == dev && (want < 0 || want == valid))
-			cJSON_AddItemToArray(arr, password_json(p, false));
+			cJSON_AddItemToArray(arr, password_json(tu, p, false));
 	}
 	respond_ok(tu, resp, arr);
 }
@@ -958,11 +1079,10 @@ void fake_tuya_handle(struct fake_tuya *tu, const struct fake_request *req,
 		list_passwords(tu, dev, req, resp);
 		break;
 	case R_GET:
-		respond_ok(tu, resp, password_json(p, false));
+		respond_ok(tu, resp, password_json(tu, p, false));
 		break;
 	case R_DELETE:
-		if (p->phase != 0)
-			p->phase = tu->dev[dev].online ? 0 : 3;
+		revoke_password(tu, p);
 		respond_ok(tu, resp, cJSON_CreateTrue());
 		break;
 	case R_PURGE:
@@ -1059,7 +1179,8 @@ static int load_devices(struct fake_tuya *tu, const cJSON *arr,
 {
 	static const char *const keys[] = {
 		"id", "name", "pin_length", "online", "linked", "category",
-		"product_name", "time_zone", "uid", "local_key", NULL
+		"product_name", "time_zone", "uid", "local_key", "protocol",
+		"fail_delivery", NULL
 	};
 	const cJSON *o;
 	size_t i, j;
@@ -1070,7 +1191,8 @@ static int load_devices(struct fake_tuya *tu, const cJSON *arr,
 	cJSON_ArrayForEach(o, arr) {
 		struct device *d = &tu->dev[i];
 		const char *bad;
-		int64_t pl;
+		char *proto = NULL;
+		int64_t pl, fd;
 
 		tu->ndev = ++i;
 		if (!cJSON_IsObject(o)) {
@@ -1096,12 +1218,33 @@ static int load_devices(struct fake_tuya *tu, const cJSON *arr,
 		    !get_str(o, "local_key", "0123456789abcdef", &d->local_key) ||
 		    !get_int(o, "pin_length", 4, 12, 7, &pl) ||
 		    !get_bool(o, "online", true, &d->online) ||
-		    !get_bool(o, "linked", true, &d->linked)) {
+		    !get_bool(o, "linked", true, &d->linked) ||
+		    !get_int(o, "fail_delivery", 0, 6, 0, &fd) ||
+		    (fd != 0 && fd < 3)) {
 			snprintf(err, errlen, "%s: devices[%zu] ('%s'): a field has "
 			         "the wrong type or range", file, i - 1, d->id);
 			return -1;
 		}
+		if (!get_str(o, "protocol", "wifi", &proto) ||
+		    (strcmp(proto, "wifi") && strcmp(proto, "zigbee"))) {
+			free(proto);
+			snprintf(err, errlen, "%s: devices[%zu] ('%s'): 'protocol' "
+			         "must be \"wifi\" or \"zigbee\"", file, i - 1, d->id);
+			return -1;
+		}
+		d->zigbee = !strcmp(proto, "zigbee");
+		free(proto);
+		if (fd && !d->zigbee) {
+			snprintf(err, errlen, "%s: devices[%zu] ('%s'): "
+			         "'fail_delivery' is for zigbee devices only", file,
+			         i - 1, d->id);
+			return -1;
+		}
 		d->pin_length = (int)pl;
+		d->fail_delivery = (int)fd;
+		d->file_online = d->online;
+		d->file_linked = d->linked;
+		d->file_fail_delivery = d->fail_delivery;
 		for (j = 0; j + 1 < i; j++)
 			if (!strcmp(tu->dev[j].id, d->id)) {
 				snprintf(err, errlen, "%s: duplicate device id '%s'",
@@ -1201,6 +1344,7 @@ struct fake_tuya *fake_tuya_new(const char *data_path, char *err,
 		fake_tuya_free(tu);
 		return NULL;
 	}
+	tu->file_clock_offset_ms = tu->clock_offset_ms;
 	return tu;
 }
 
@@ -1251,10 +1395,13 @@ static void control_state(struct fake_tuya *tu, struct fake_response *resp)
 		cJSON_AddBoolToObject(o, "online", d->online);
 		cJSON_AddBoolToObject(o, "linked", d->linked);
 		cJSON_AddNumberToObject(o, "pin_length", d->pin_length);
+		cJSON_AddStringToObject(o, "protocol", d->zigbee ? "zigbee" : "wifi");
+		cJSON_AddNumberToObject(o, "fail_delivery", d->fail_delivery);
 		pws = cJSON_AddArrayToObject(o, "passwords");
 		for (j = 0; j < tu->npw; j++)
 			if (tu->pw[j].dev == i)
-				cJSON_AddItemToArray(pws, password_json(&tu->pw[j], true));
+				cJSON_AddItemToArray(pws,
+				                     password_json(tu, &tu->pw[j], true));
 		cJSON_AddItemToArray(devs, o);
 	}
 	for (i = 0; i < tu->ntok; i++)
@@ -1268,52 +1415,204 @@ static void control_state(struct fake_tuya *tu, struct fake_response *resp)
 	fake_respond_json(resp, 200, root);
 }
 
-/* POST /_fake/tuya/device {"id":..., "online":bool, "linked":bool} */
+/* The device named by string member key of b, or -1 (then resp is set). */
+static long control_find_device(const struct fake_tuya *tu, const cJSON *b,
+                                const char *key, struct fake_response *resp)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(b, key);
+	size_t i;
+
+	for (i = 0; i < tu->ndev; i++)
+		if (!strcmp(tu->dev[i].id, id->valuestring))
+			return (long)i;
+	fake_respond_message(resp, 404, "no such device");
+	return -1;
+}
+
+/*
+ * POST /_fake/tuya/device {"id":..., "online":bool, "linked":bool,
+ * "fail_delivery":0|3..6}: at least one of the last three.  "online": true
+ * makes the lock sync what is pending, even if it was online already.
+ * fail_delivery is set first, so that sync already fails.
+ */
 static void control_device(struct fake_tuya *tu, const struct fake_request *req,
                            struct fake_response *resp)
 {
-	static const char *const keys[] = { "id", "online", "linked", NULL };
+	static const char *const keys[] = {
+		"id", "online", "linked", "fail_delivery", NULL
+	};
 	cJSON *b = fake_json_parse(fake_buf_str(&req->body), req->body.len, NULL);
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(b, "id");
 	const cJSON *on = cJSON_GetObjectItemCaseSensitive(b, "online");
 	const cJSON *ln = cJSON_GetObjectItemCaseSensitive(b, "linked");
-	size_t i;
+	const cJSON *fd = cJSON_GetObjectItemCaseSensitive(b, "fail_delivery");
+	int64_t fdv = 0;
+	struct device *d;
+	long i;
 
 	if (!cJSON_IsObject(b) || unknown_key(b, keys) || !cJSON_IsString(id) ||
-	    (!on && !ln) || (on && !cJSON_IsBool(on)) ||
-	    (ln && !cJSON_IsBool(ln))) {
+	    (!on && !ln && !fd) || (on && !cJSON_IsBool(on)) ||
+	    (ln && !cJSON_IsBool(ln)) ||
+	    (fd && (!fake_json_int(fd, 0, 6, &fdv) || (fdv && fdv < 3)))) {
 		fake_respond_message(resp, 400, "want {\"id\":string, "
-		                     "\"online\":bool and/or \"linked\":bool}");
+		                     "\"online\":bool, \"linked\":bool and/or "
+		                     "\"fail_delivery\":0 or 3..6}");
 		goto out;
 	}
-	for (i = 0; i < tu->ndev; i++)
-		if (!strcmp(tu->dev[i].id, id->valuestring))
-			break;
-	if (i == tu->ndev) {
-		fake_respond_message(resp, 404, "no such device");
+	if ((i = control_find_device(tu, b, "id", resp)) < 0)
+		goto out;
+	d = &tu->dev[i];
+	if (fdv && !d->zigbee) {
+		fake_respond_message(resp, 400, "fail_delivery is for zigbee "
+		                     "devices only");
 		goto out;
 	}
+	if (fd)
+		d->fail_delivery = (int)fdv;
 	if (ln)
-		tu->dev[i].linked = cJSON_IsTrue(ln);
+		d->linked = cJSON_IsTrue(ln);
 	if (on) {
-		tu->dev[i].online = cJSON_IsTrue(on);
-		if (tu->dev[i].online) {
-			size_t j;
-
-			/* the lock wakes up and syncs what was pending */
-			for (j = 0; j < tu->npw; j++) {
-				if (tu->pw[j].dev != i)
-					continue;
-				if (tu->pw[j].phase == 1)
-					tu->pw[j].phase = 2;
-				else if (tu->pw[j].phase == 3)
-					tu->pw[j].phase = 0;
-			}
-		}
+		d->online = cJSON_IsTrue(on);
+		if (d->online)
+			device_wakes(tu, (size_t)i);
 	}
 	fake_respond(resp, 200, "application/json", "{\"ok\":true}");
 out:
 	cJSON_Delete(b);
+}
+
+/*
+ * POST /_fake/tuya/password: what an operator or the lock does outside the
+ * API.  {"device", "id", "phase"[, "delivery_status"]} sets an existing
+ * password's phase (any 0..99, e.g. an undocumented 12), and its
+ * delivery_status on a Zigbee lock.  {"device", "name", "pin",
+ * "effective_time", "invalid_time"} (no "id") adds a password as the Tuya
+ * app would, sent to the lock like an API create; answers {"id": PID}.
+ */
+static void control_password(struct fake_tuya *tu,
+                             const struct fake_request *req,
+                             struct fake_response *resp)
+{
+	static const char *const set_keys[] = {
+		"device", "id", "phase", "delivery_status", NULL
+	};
+	static const char *const add_keys[] = {
+		"device", "name", "pin", "effective_time", "invalid_time", NULL
+	};
+	cJSON *b = fake_json_parse(fake_buf_str(&req->body), req->body.len, NULL);
+	const cJSON *dv = cJSON_GetObjectItemCaseSensitive(b, "device");
+	const cJSON *pid = cJSON_GetObjectItemCaseSensitive(b, "id");
+	int64_t id, phase, ds = -1, eff, inv;
+	long dev;
+	size_t i;
+
+	if (!cJSON_IsObject(b) || !cJSON_IsString(dv)) {
+		fake_respond_message(resp, 400, "want a JSON object with "
+		                     "\"device\":string");
+		goto out;
+	}
+	if (pid) {
+		const cJSON *ph = cJSON_GetObjectItemCaseSensitive(b, "phase");
+		const cJSON *st = cJSON_GetObjectItemCaseSensitive(b,
+		                                                   "delivery_status");
+		struct password *p = NULL;
+
+		if (unknown_key(b, set_keys) ||
+		    !fake_json_int(pid, 1, INT64_MAX, &id) ||
+		    !fake_json_int(ph, 0, 99, &phase) ||
+		    (st && !fake_json_int(st, 0, 99, &ds))) {
+			fake_respond_message(resp, 400, "want {\"device\":string, "
+			                     "\"id\":integer, \"phase\":0..99[, "
+			                     "\"delivery_status\":0..99]}");
+			goto out;
+		}
+		if ((dev = control_find_device(tu, b, "device", resp)) < 0)
+			goto out;
+		if (st && !tu->dev[dev].zigbee) {
+			fake_respond_message(resp, 400, "delivery_status is for "
+			                     "zigbee devices only");
+			goto out;
+		}
+		for (i = 0; i < tu->npw && !p; i++)
+			if (tu->pw[i].id == id && tu->pw[i].dev == (size_t)dev)
+				p = &tu->pw[i];
+		if (!p) {
+			fake_respond_message(resp, 404, "no such password on that "
+			                     "device");
+			goto out;
+		}
+		p->phase = (int)phase;
+		if (st)
+			p->delivery_status = (int)ds;
+		fake_respond(resp, 200, "application/json", "{\"ok\":true}");
+	} else {
+		const cJSON *nm = cJSON_GetObjectItemCaseSensitive(b, "name");
+		const cJSON *pin = cJSON_GetObjectItemCaseSensitive(b, "pin");
+		const struct password *p;
+		cJSON *r;
+
+		if (unknown_key(b, add_keys) || !cJSON_IsString(nm) ||
+		    !*nm->valuestring || utf8_chars(nm->valuestring) > NAME_MAX_CHARS ||
+		    !cJSON_IsString(pin) ||
+		    !fake_json_int(cJSON_GetObjectItemCaseSensitive(b,
+		                   "effective_time"), 0, TIME_LIMIT - 1, &eff) ||
+		    !fake_json_int(cJSON_GetObjectItemCaseSensitive(b,
+		                   "invalid_time"), 0, TIME_LIMIT - 1, &inv) ||
+		    eff >= inv) {
+			fake_respond_message(resp, 400, "want {\"device\":string, "
+			                     "\"name\":1..20 characters, "
+			                     "\"pin\":digits, \"effective_time\":s, "
+			                     "\"invalid_time\":s (later)}");
+			goto out;
+		}
+		if ((dev = control_find_device(tu, b, "device", resp)) < 0)
+			goto out;
+		if (strlen(pin->valuestring) !=
+		    (size_t)tu->dev[dev].pin_length ||
+		    strspn(pin->valuestring, "0123456789") !=
+		    strlen(pin->valuestring)) {
+			fake_respond_message(resp, 400, "pin must be as many digits "
+			                     "as the lock's pin_length");
+			goto out;
+		}
+		p = add_password(tu, (size_t)dev, nm->valuestring,
+		                 pin->valuestring, eff, inv, "", "", 0);
+		r = cJSON_CreateObject();
+		cJSON_AddItemToObject(r, "id", json_i64(p->id));
+		fake_respond_json(resp, 200, r);
+	}
+out:
+	cJSON_Delete(b);
+}
+
+/*
+ * POST /_fake/tuya/reset: back to the start without restarting.  Drops every
+ * password, ticket and token, zeroes the counters, and restores each
+ * device's online, linked and fail_delivery and the clock offset to what the
+ * data file said when the server started (the file is not re-read).
+ * Password ids go on from where they were.
+ */
+static void control_reset(struct fake_tuya *tu, struct fake_response *resp)
+{
+	size_t i;
+
+	for (i = 0; i < tu->npw; i++)
+		free_password(&tu->pw[i]);
+	free(tu->pw);
+	free(tu->tok);
+	free(tu->tix);
+	tu->pw = NULL;
+	tu->tok = NULL;
+	tu->tix = NULL;
+	tu->npw = tu->ntok = tu->ntix = 0;
+	tu->token_requests = tu->refresh_requests = tu->tickets_issued = 0;
+	for (i = 0; i < tu->ndev; i++) {
+		tu->dev[i].online = tu->dev[i].file_online;
+		tu->dev[i].linked = tu->dev[i].file_linked;
+		tu->dev[i].fail_delivery = tu->dev[i].file_fail_delivery;
+	}
+	tu->clock_offset_ms = tu->file_clock_offset_ms;
+	fake_respond(resp, 200, "application/json", "{\"ok\":true}");
 }
 
 /* POST /_fake/tuya/clock {"offset_ms": N} */
@@ -1348,6 +1647,10 @@ void fake_tuya_control(struct fake_tuya *tu, const struct fake_request *req,
 		control_state(tu, resp);
 	} else if (!strcmp(what, "device") && post) {
 		control_device(tu, req, resp);
+	} else if (!strcmp(what, "password") && post) {
+		control_password(tu, req, resp);
+	} else if (!strcmp(what, "reset") && post) {
+		control_reset(tu, resp);
 	} else if (!strcmp(what, "clock") && post) {
 		control_clock(tu, req, resp);
 	} else if (!strcmp(what, "expire-tokens") && post) {
@@ -1365,6 +1668,7 @@ void fake_tuya_control(struct fake_tuya *tu, const struct fake_request *req,
 		snprintf(out, sizeof(out), "{\"expired\":%zu}", n);
 		fake_respond(resp, 200, "application/json", out);
 	} else if (!strcmp(what, "state") || !strcmp(what, "device") ||
+	           !strcmp(what, "password") || !strcmp(what, "reset") ||
 	           !strcmp(what, "clock") || !strcmp(what, "expire-tokens") ||
 	           !strcmp(what, "expire-tickets")) {
 		fake_respond_message(resp, 405, "Method not allowed");
