@@ -15,6 +15,7 @@ STAYS_PASS=fake-stays-secret
 
 cleanup() {
 	release_lock
+	[ ! -d "$T" ] || bg_kill
 	if [ -n "$FAKE_PID" ]; then
 		kill "$FAKE_PID" 2>/dev/null || true
 		wait "$FAKE_PID" 2>/dev/null || true
@@ -176,8 +177,9 @@ jqf() {
 # ---- deterministic interleaving (no sleeps) -----------------------------
 
 # hold JSON: park matching requests inside the fake until released (POST
-# /_fake/hold: "service", "match" on "path?query", "after", "times",
-# "when": "before" the request is handled or "after", with its answer).
+# /_fake/hold: "service", "match" on "path?query", "method", "after",
+# "times", "when": "before" the request is handled or "after", with its
+# answer).
 # The hold's id is left in $H.
 hold() {
 	H=$(curl -sf -X POST --data "$1" "$URL/_fake/hold" | jq -r .id) || fail "cannot add hold $1"
@@ -207,11 +209,11 @@ pause_off() {
 	unset STAYS_PIN_PAUSE_AT STAYS_PIN_PAUSE_FIFO
 }
 pause_wait() {
-	step=$(timeout 120 head -n 1 "$T/pause/paused") || fail "pin-runner never reached its pause point"
+	step=$(timeout "${PAUSE_TIMEOUT:-120}" head -n 1 "$T/pause/paused") || fail "pin-runner never reached its pause point"
 	echo "# pin-runner paused at $step"
 }
 pause_go() {
-	timeout 120 sh -c ": > '$T/pause/resume'" || fail "pin-runner did not take the resume"
+	timeout "${PAUSE_TIMEOUT:-120}" sh -c ": > '$T/pause/resume'" || fail "pin-runner did not take the resume"
 }
 
 # bg_pr ARGS...: pin-runner in the background ($BG its pid), output in
@@ -219,10 +221,21 @@ pause_go() {
 bg_pr() {
 	$CHECK_WRAP "$BIN/pin-runner" -c "${CONF:-$T/stays.conf}" "$@" >"$T/bg.out" 2>"$T/bg.err" &
 	BG=$!
+	echo $BG >> "$T/bg.pids"
 }
 bg_sr() {
 	$CHECK_WRAP "$BIN/stays-reconcile" -c "${CONF:-$T/stays.conf}" "$@" >"$T/bg.out" 2>"$T/bg.err" &
 	BG=$!
+	echo $BG >> "$T/bg.pids"
+}
+# bg_kill: end every background run a failed case left behind.
+bg_kill() {
+	if [ -s "$T/bg.pids" ]; then
+		while read -r pid; do
+			kill -9 "$pid" 2>/dev/null || true
+		done < "$T/bg.pids"
+	fi
+	: > "$T/bg.pids"
 }
 bg_wait() {
 	set +e
