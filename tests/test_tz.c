@@ -1,10 +1,15 @@
 /*
- * test_tz.c - unit tests for lib/tz.c: zone name validation, wall <-> instant
- * conversion to the second, the gap/overlap policy, and that TZ is restored.
+ * test_tz.c - unit tests for lib/tz.c: zone name validation, a real
+ * minimal TZif file in a private $TZDIR, wall <-> instant conversion to the
+ * second, the gap/overlap policy, and the machine zone following TZ while
+ * tz.c never touches the environment.
  *
  * Expected instants are written as ISO-8601 UTC strings and converted with
- * util_parse_time(), which does not depend on any time zone.
+ * util_parse_time(), which does not depend on any time zone.  Only this
+ * file (never tz.c) sets TZ and calls localtime_r(), as the oracle.
  */
+#include <fcntl.h>
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -21,19 +27,204 @@
 #include "util.h"
 #include "banned.h"
 
+#define ZONEINFO "/usr/share/zoneinfo"
+
+extern char **environ;
+
 static time_t iso(const char *s)
 {
+	int y, mo, d, h, mi, sec, end = 0;
 	time_t t;
 
-	if (util_parse_time(s, &t) != 0)
+	if (util_parse_time(s, &t) == 0)
+		return t;
+	/* util_parse_time() stops at 1970; tz_wall() is the same scale */
+	if (sscanf(s, "%d-%d-%dT%d:%d:%dZ%n", &y, &mo, &d, &h, &mi, &sec, &end) != 6 ||
+	    end == 0 || s[end] != '\0' || y < 1800 || mo < 1 || mo > 12 ||
+	    d < 1 || d > 31)
 		fail_msg("bad time literal in test: %s", s);
-	return t;
+	return tz_wall(y, mo, d, h, mi) + sec;
 }
 
 /* A wall time written as an ISO string with 'Z': same fields, timegm scale. */
 static time_t wall(const char *s)
 {
 	return iso(s);
+}
+
+static int unset_tzdir(void **state)
+{
+	(void)state;
+	unsetenv("TZDIR");
+	return 0;
+}
+
+/* ---- the environment, to show that tz.c never changes it ------------ */
+
+struct env_snap {
+	char **env;             /* environ itself: setenv may move it */
+	const char *tz;         /* getenv("TZ"), the pointer */
+	char tz_val[128];
+	const char *tzdir;
+};
+
+static void env_take(struct env_snap *s)
+{
+	s->env = environ;
+	s->tz = getenv("TZ");
+	s->tzdir = getenv("TZDIR");
+	s->tz_val[0] = '\0';
+	if (s->tz)
+		assert_int_equal(xstrlcpy(s->tz_val, s->tz, sizeof(s->tz_val)), 0);
+}
+
+static void env_same(const struct env_snap *s)
+{
+	assert_ptr_equal(environ, s->env);
+	assert_ptr_equal(getenv("TZ"), s->tz);
+	assert_ptr_equal(getenv("TZDIR"), s->tzdir);
+	if (s->tz)
+		assert_string_equal(getenv("TZ"), s->tz_val);
+}
+
+/* ---- TZif files built by hand ---------------------------------------- */
+
+/*
+ * A small TZif file: types +01 (0) and +02 (1), two transitions, the
+ * footer, and for version 2+ the stub version-1 block of zic -b slim.
+ * Each field can be spoiled for the corrupt cases.
+ */
+struct zspec {
+	char version;           /* '2', '3', ...; '\0': a version-1 file */
+	int64_t at[2];          /* transition times, to types idx[] */
+	unsigned char idx[2];
+	int32_t utoff[2];
+	unsigned char isdst[2], desig[2];
+	uint32_t leapcnt;       /* leap-second records, as in right/ */
+	uint32_t typecnt;       /* 2 in a good file */
+	uint32_t charcnt;       /* 8 in a good file */
+	const char *footer;     /* between the newlines; NULL: none */
+	const char *trailer;    /* after everything; NULL: none */
+};
+
+/* 2000-01-01 and 2010-01-01; the second changes nothing, as zic's may. */
+#define GOOD_ZONE { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 }, \
+		    { 0, 0 }, { 0, 4 }, 0, 2, 8, "<+02>-2", NULL }
+
+struct buf {
+	unsigned char b[1024];
+	size_t n;
+};
+
+static void put(struct buf *f, const void *p, size_t n)
+{
+	assert_true(f->n + n <= sizeof(f->b));
+	memcpy(f->b + f->n, p, n);
+	f->n += n;
+}
+
+static void put_be(struct buf *f, uint64_t v, int bytes)
+{
+	for (int i = bytes - 1; i >= 0; i--) {
+		unsigned char c = (unsigned char)(v >> (8 * i));
+
+		put(f, &c, 1);
+	}
+}
+
+static void put_header(struct buf *f, char version, uint32_t leapcnt,
+		       uint32_t timecnt, uint32_t typecnt, uint32_t charcnt)
+{
+	static const unsigned char zeros[15];
+
+	put(f, "TZif", 4);
+	put(f, &version, 1);
+	put(f, zeros, sizeof(zeros));
+	put_be(f, 0, 4);        /* isutcnt */
+	put_be(f, 0, 4);        /* isstdcnt */
+	put_be(f, leapcnt, 4);
+	put_be(f, timecnt, 4);
+	put_be(f, typecnt, 4);
+	put_be(f, charcnt, 4);
+}
+
+static void put_block(struct buf *f, const struct zspec *z, int tsize)
+{
+	put_header(f, z->version, z->leapcnt, 2, z->typecnt, z->charcnt);
+	for (int i = 0; i < 2; i++)
+		put_be(f, (uint64_t)z->at[i], tsize);
+	put(f, z->idx, 2);
+	for (int i = 0; i < 2; i++) {
+		put_be(f, (uint32_t)z->utoff[i], 4);
+		put(f, &z->isdst[i], 1);
+		put(f, &z->desig[i], 1);
+	}
+	put(f, "+01\0+02", 8);
+	for (uint32_t i = 0; i < z->leapcnt; i++) {
+		put_be(f, 78796800 + 31536000ULL * i, tsize);
+		put_be(f, i + 1, 4);
+	}
+}
+
+static void tzif_build(const struct zspec *z, struct buf *f)
+{
+	f->n = 0;
+	if (z->version == '\0') {
+		put_block(f, z, 4);
+	} else {
+		/* the version-1 stub: no transitions, one type, "" */
+		put_header(f, z->version, z->leapcnt, 0, 1, 1);
+		put(f, "\0\0\0\0\0\0", 6);
+		put(f, "", 1);
+		for (uint32_t i = 0; i < z->leapcnt; i++)
+			put(f, "\4\260\103\0\0\0\0\1", 8);
+		put_block(f, z, 8);
+		if (z->footer) {
+			put(f, "\n", 1);
+			put(f, z->footer, strlen(z->footer));
+			put(f, "\n", 1);
+		}
+	}
+	if (z->trailer)
+		put(f, z->trailer, strlen(z->trailer));
+}
+
+static void write_file(const char *dir, const char *name, const void *data,
+		       size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void rm_tree(const char *dir)
+{
+	assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+/* A private TZDIR with a Test/ subdirectory; the caller frees it. */
+static void make_tzdir(char dir[32])
+{
+	char sub[64];
+
+	snprintf(dir, 32, "/tmp/test_tz.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/Test", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
 }
 
 static void test_valid(void **state)
@@ -61,13 +252,13 @@ static void test_valid(void **state)
 		{ "America/New_York/", 0 },
 		{ "America", 0 },              /* a directory */
 		{ "zone.tab", 0 },             /* a file, but not TZif */
+		{ "leapseconds", 0 },
 		{ "UTC+3", 0 },                /* POSIX TZ string */
 		{ "EST+5EDT,M3.2.0/2,M11.1.0/2", 0 },
 		{ ":America/New_York", 0 },
 		{ "America/New York", 0 },
 	};
 	(void)state;
-	unsetenv("TZDIR");
 	assert_int_equal(tz_valid(NULL), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (tz_valid(cases[i].zone) != cases[i].ok)
@@ -76,42 +267,47 @@ static void test_valid(void **state)
 	}
 }
 
-/* $TZDIR is honoured: a private directory with one TZif file and one fake. */
+/*
+ * $TZDIR is honoured: a private directory with a real minimal TZif file,
+ * which converts as built, and a file that only starts like one.
+ */
 static void test_valid_tzdir(void **state)
 {
-	char dir[] = "/tmp/test_tz.XXXXXX";
-	char path[256], sub[256];
-	FILE *f;
+	static const struct zspec good = GOOD_ZONE;
+	struct buf f;
+	char dir[32];
+	time_t w, t, out[2];
 
 	(void)state;
-	assert_non_null(mkdtemp(dir));
-	snprintf(sub, sizeof(sub), "%s/Test", dir);
-	assert_int_equal(mkdir(sub, 0700), 0);
-	snprintf(path, sizeof(path), "%s/Test/Zone", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("TZif2 rest does not matter for tz_valid", f);
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/Test/Fake", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("not a zone file", f);
-	fclose(f);
+	make_tzdir(dir);
+	tzif_build(&good, &f);
+	write_file(dir, "Test/Zone", f.b, f.n);
+	write_file(dir, "Test/Fake", "TZif2 rest does not matter", 26);
+	write_file(dir, "Test/Text", "not a zone file", 15);
 
 	setenv("TZDIR", dir, 1);
 	assert_int_equal(tz_valid("Test/Zone"), 1);
 	assert_int_equal(tz_valid("Test/Fake"), 0);
+	assert_int_equal(tz_valid("Test/Text"), 0);
 	assert_int_equal(tz_valid("America/New_York"), 0);
+
+	/* before the first transition: type 0, +01 */
+	assert_int_equal(tz_instant_to_wall("Test/Zone", iso("1999-12-31T22:59:59Z"), &w), 0);
+	assert_int_equal(w, wall("1999-12-31T23:59:59Z"));
+	/* from it on +02: walls [01:00, 02:00) on 2000-01-01 are skipped */
+	assert_int_equal(tz_instant_to_wall("Test/Zone", iso("2000-01-01T00:00:00Z"), &w), 0);
+	assert_int_equal(w, wall("2000-01-01T02:00:00Z"));
+	assert_int_equal(tz_instants("Test/Zone", wall("2000-01-01T01:30:00Z"), out), 0);
+	assert_int_equal(tz_wall_to_instant("Test/Zone", wall("2000-01-01T01:30:00Z"), &t), 0);
+	assert_int_equal(t, iso("2000-01-01T00:00:00Z"));
+	/* and past the table, the footer "<+02>-2" */
+	assert_int_equal(tz_instant_to_wall("Test/Zone", iso("2090-07-01T00:00:00Z"), &w), 0);
+	assert_int_equal(w, wall("2090-07-01T02:00:00Z"));
+
 	unsetenv("TZDIR");
 	assert_int_equal(tz_valid("Test/Zone"), 0);
 	assert_int_equal(tz_valid("America/New_York"), 1);
-
-	snprintf(path, sizeof(path), "%s/Test/Zone", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/Test/Fake", dir);
-	unlink(path);
-	rmdir(sub);
-	rmdir(dir);
+	rm_tree(dir);
 }
 
 static void test_tz_wall(void **state)
@@ -299,34 +495,70 @@ static void test_bad_zone(void **state)
 	assert_int_equal(tz_instant_to_wall("", 0, &t), -1);
 }
 
-/* zone == NULL is the machine zone: TZ as the process has it, restored
- * exactly (including unset) after named zones were used. */
+/* glibc's UTC offset at t for the TZ in force (this test's oracle). */
+static long glibc_off(time_t t)
+{
+	struct tm tm;
+
+	if (!localtime_r(&t, &tm))
+		fail_msg("localtime_r(%lld) failed", (long long)t);
+	return tm.tm_gmtoff;
+}
+
+/*
+ * zone == NULL is the machine zone: TZ as the caller has it at the time of
+ * each call, which tz.c reads and never writes (the old module switched TZ
+ * and "restored" it, wrongly when it matched its own ":zone" value).
+ */
 static void test_machine_zone(void **state)
 {
+	struct env_snap snap;
 	time_t w, out[2];
 
 	(void)state;
 	setenv("TZ", "Europe/Lisbon", 1);
+	env_take(&snap);
 	assert_int_equal(tz_instant_to_wall(NULL, iso("2026-07-01T12:00:00Z"), &w), 0);
 	assert_int_equal(w, wall("2026-07-01T13:00:00Z"));
 	assert_int_equal(tz_instants("Asia/Tokyo", wall("2026-07-01T12:00:00Z"), out), 1);
 	assert_int_equal(out[0], iso("2026-07-01T03:00:00Z"));
 	assert_int_equal(tz_instant_to_wall(NULL, iso("2026-07-01T12:00:00Z"), &w), 0);
 	assert_int_equal(w, wall("2026-07-01T13:00:00Z"));
-	assert_string_equal(getenv("TZ"), "Europe/Lisbon");
+	env_same(&snap);
 
-	/* The caller changes TZ while a named zone is loaded: theirs wins. */
+	/* The caller changes TZ right after a named zone was used: NULL
+	 * follows, whatever the syntax. */
 	assert_int_equal(tz_instants("Asia/Tokyo", 0, out), 1);
-	setenv("TZ", "America/New_York", 1);
+	setenv("TZ", ":America/New_York", 1);
+	env_take(&snap);
 	assert_int_equal(tz_instant_to_wall(NULL, iso("2026-07-01T12:00:00Z"), &w), 0);
 	assert_int_equal(w, wall("2026-07-01T08:00:00Z"));
-	assert_string_equal(getenv("TZ"), "America/New_York");
+	assert_int_equal(tz_instant_to_wall("America/New_York", 0, &w), 0);
+	assert_int_equal(tz_instant_to_wall(NULL, iso("2026-01-01T12:00:00Z"), &w), 0);
+	assert_int_equal(w, wall("2026-01-01T07:00:00Z"));
+	env_same(&snap);
 
-	unsetenv("TZ");
-	assert_int_equal(tz_instants("America/New_York", 0, out), 1);
-	assert_non_null(getenv("TZ"));
+	/* A TZ equal to what the old module set for a named zone stays. */
+	setenv("TZ", ":Asia/Tokyo", 1);
+	env_take(&snap);
+	assert_int_equal(tz_instant_to_wall("Asia/Tokyo", 0, &w), 0);
+	assert_int_equal(tz_instant_to_wall("Europe/Lisbon", 0, &w), 0);
 	assert_int_equal(tz_instant_to_wall(NULL, 0, &w), 0);
+	assert_int_equal(w, 9 * 3600);
+	env_same(&snap);
+
+	/* Unset stays unset: /etc/localtime, as glibc sees it. */
+	unsetenv("TZ");
+	env_take(&snap);
+	assert_int_equal(tz_instants("America/New_York", 0, out), 1);
 	assert_null(getenv("TZ"));
+	tzset();
+	for (time_t t = iso("2026-01-01T00:00:00Z"); t < iso("2027-01-01T00:00:00Z");
+	     t += 7 * 86400 + 3607) {
+		assert_int_equal(tz_instant_to_wall(NULL, t, &w), 0);
+		assert_int_equal(w - t, glibc_off(t));
+	}
+	env_same(&snap);
 
 	/* Switching between named zones, back and forth. */
 	for (int i = 0; i < 3; i++) {
@@ -334,7 +566,9 @@ static void test_machine_zone(void **state)
 		assert_int_equal(w, 9 * 3600);
 		assert_int_equal(tz_instant_to_wall("America/New_York", 0, &w), 0);
 		assert_int_equal(w, -5 * 3600);
+		assert_int_equal(tz_instant_to_wall(NULL, 0, &w), 0);
 	}
+	env_same(&snap);
 	setenv("TZ", "UTC", 1);
 	assert_int_equal(tz_instant_to_wall(NULL, 0, &w), 0);
 	assert_int_equal(w, 0);
@@ -343,15 +577,15 @@ static void test_machine_zone(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_valid_tzdir),
-		cmocka_unit_test(test_tz_wall),
-		cmocka_unit_test(test_instants),
-		cmocka_unit_test(test_wall_to_instant),
-		cmocka_unit_test(test_instant_to_wall),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_bad_zone),
-		cmocka_unit_test(test_machine_zone),
+		cmocka_unit_test_setup(test_valid, unset_tzdir),
+		cmocka_unit_test_setup(test_valid_tzdir, unset_tzdir),
+		cmocka_unit_test_setup(test_tz_wall, unset_tzdir),
+		cmocka_unit_test_setup(test_instants, unset_tzdir),
+		cmocka_unit_test_setup(test_wall_to_instant, unset_tzdir),
+		cmocka_unit_test_setup(test_instant_to_wall, unset_tzdir),
+		cmocka_unit_test_setup(test_round_trip, unset_tzdir),
+		cmocka_unit_test_setup(test_bad_zone, unset_tzdir),
+		cmocka_unit_test_setup(test_machine_zone, unset_tzdir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
