@@ -1,8 +1,8 @@
 /*
- * test_tz.c - unit tests for lib/tz.c: zone name validation, a real
- * minimal TZif file in a private $TZDIR, wall <-> instant conversion to the
- * second, the gap/overlap policy, and the machine zone following TZ while
- * tz.c never touches the environment.
+ * test_tz.c - unit tests for lib/tz.c: zone name validation, TZif parsing
+ * (hand-built minimal files, corrupt and mutated ones), wall <-> instant
+ * conversion to the second, the gap/overlap policy, and the machine zone
+ * following TZ while tz.c never touches the environment.
  *
  * Expected instants are written as ISO-8601 UTC strings and converted with
  * util_parse_time(), which does not depend on any time zone.  Only this
@@ -310,6 +310,229 @@ static void test_valid_tzdir(void **state)
 	rm_tree(dir);
 }
 
+/* Valid variants of the format: version 1, 3, 4, an empty footer, a
+ * version-3 footer with DST all year. */
+static void test_tzif_variants(void **state)
+{
+	static const struct {
+		const char *name;
+		struct zspec z;
+		const char *t, *want;   /* instant and its wall time */
+	} cases[] = {
+		{ "Test/V1", { '\0', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+			       { 0, 0 }, { 0, 4 }, 0, 2, 8, NULL, NULL },
+		  "2030-01-01T00:00:00Z", "2030-01-01T02:00:00Z" },
+		{ "Test/V1a", { '\0', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				{ 0, 0 }, { 0, 4 }, 0, 2, 8, NULL, NULL },
+		  "1999-12-31T12:00:00Z", "1999-12-31T13:00:00Z" },
+		{ "Test/V3", { '3', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+			       { 0, 0 }, { 0, 4 }, 0, 2, 8, "<+02>-2", NULL },
+		  "2030-01-01T00:00:00Z", "2030-01-01T02:00:00Z" },
+		{ "Test/V4", { '4', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+			       { 0, 0 }, { 0, 4 }, 0, 2, 8, "<+02>-2", NULL },
+		  "2030-01-01T00:00:00Z", "2030-01-01T02:00:00Z" },
+		{ "Test/NoFooter", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				     { 0, 0 }, { 0, 4 }, 0, 2, 8, "", NULL },
+		  "2090-01-01T00:00:00Z", "2090-01-01T02:00:00Z" },
+		/* tzfile(5): DST all year, -03 then, even across New Year */
+		{ "Test/AllDst", { '3', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				   { 0, 0 }, { 0, 4 }, 0, 2, 8, "<-04>4<-03>,0/0,J365/25", NULL },
+		  "2030-12-31T23:30:00Z", "2030-12-31T20:30:00Z" },
+		{ "Test/AllDst2", { '3', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				    { 0, 0 }, { 0, 4 }, 0, 2, 8, "<-04>4<-03>,0/0,J365/25", NULL },
+		  "2031-01-01T03:00:00Z", "2031-01-01T00:00:00Z" },
+	};
+	char dir[32];
+	(void)state;
+	make_tzdir(dir);
+	setenv("TZDIR", dir, 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct buf f;
+		time_t w = 0;
+
+		tzif_build(&cases[i].z, &f);
+		write_file(dir, cases[i].name, f.b, f.n);
+		if (!tz_valid(cases[i].name))
+			fail_msg("%s: refused", cases[i].name);
+		assert_int_equal(tz_instant_to_wall(cases[i].name, iso(cases[i].t), &w), 0);
+		if (w != wall(cases[i].want))
+			fail_msg("%s: wrong wall at %s", cases[i].name, cases[i].t);
+	}
+	unsetenv("TZDIR");
+	rm_tree(dir);
+}
+
+/* Every kind of damage is refused, and nothing crashes. */
+static void test_tzif_corrupt(void **state)
+{
+	static const struct {
+		const char *name;
+		struct zspec z;
+	} cases[] = {
+		{ "version 5", { '5', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				 { 0, 0 }, { 0, 4 }, 0, 2, 8, "<+02>-2", NULL } },
+		{ "leap seconds", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				    { 0, 0 }, { 0, 4 }, 1, 2, 8, "<+02>-2", NULL } },
+		{ "leap seconds v1", { '\0', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				       { 0, 0 }, { 0, 4 }, 2, 2, 8, NULL, NULL } },
+		{ "type index", { '2', { 946684800, 1262304000 }, { 1, 2 }, { 3600, 7200 },
+				  { 0, 0 }, { 0, 4 }, 0, 2, 8, "<+02>-2", NULL } },
+		{ "descending", { '2', { 1262304000, 946684800 }, { 1, 1 }, { 3600, 7200 },
+				  { 0, 0 }, { 0, 4 }, 0, 2, 8, "<+02>-2", NULL } },
+		{ "equal times", { '2', { 946684800, 946684800 }, { 1, 1 }, { 3600, 7200 },
+				   { 0, 0 }, { 0, 4 }, 0, 2, 8, "<+02>-2", NULL } },
+		{ "utoff 26 h", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 93600 },
+				  { 0, 0 }, { 0, 4 }, 0, 2, 8, "<+02>-2", NULL } },
+		{ "utoff min", { '2', { 946684800, 1262304000 }, { 1, 1 }, { INT32_MIN, 7200 },
+				 { 0, 0 }, { 0, 4 }, 0, 2, 8, "<+02>-2", NULL } },
+		{ "isdst 2", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+			       { 0, 2 }, { 0, 4 }, 0, 2, 8, "<+02>-2", NULL } },
+		{ "designation", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				   { 0, 0 }, { 0, 8 }, 0, 2, 8, "<+02>-2", NULL } },
+		{ "no types", { '2', { 946684800, 1262304000 }, { 0, 0 }, { 3600, 7200 },
+				{ 0, 0 }, { 0, 4 }, 0, 0, 8, "<+02>-2", NULL } },
+		{ "types huge", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				  { 0, 0 }, { 0, 4 }, 0, 0xffffffff, 8, "<+02>-2", NULL } },
+		{ "no chars", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				{ 0, 0 }, { 0, 0 }, 0, 2, 0, "<+02>-2", NULL } },
+		{ "charcnt + 1", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				   { 0, 0 }, { 0, 4 }, 0, 2, 9, "<+02>-2", NULL } },
+		{ "charcnt huge", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				    { 0, 0 }, { 0, 4 }, 0, 2, 0xfffffff0, "<+02>-2", NULL } },
+		{ "no footer", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				 { 0, 0 }, { 0, 4 }, 0, 2, 8, NULL, NULL } },
+		{ "bad footer", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				  { 0, 0 }, { 0, 4 }, 0, 2, 8, "<+02>-2x", NULL } },
+		{ "junk footer", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				   { 0, 0 }, { 0, 4 }, 0, 2, 8, "junk", NULL } },
+		{ "footer no rule end", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+					  { 0, 0 }, { 0, 4 }, 0, 2, 8, "EST5EDT,M3.2.0", NULL } },
+		{ "footer bad date", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				       { 0, 0 }, { 0, 4 }, 0, 2, 8, "EST5EDT,M13.2.0,M11.1.0", NULL } },
+		{ "footer time 168 h", { '3', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+					 { 0, 0 }, { 0, 4 }, 0, 2, 8, "EST5EDT,M3.2.0/168,M11.1.0", NULL } },
+		{ "footer offset 25 h", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+					  { 0, 0 }, { 0, 4 }, 0, 2, 8, "<+25>-25", NULL } },
+		{ "footer newline", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				      { 0, 0 }, { 0, 4 }, 0, 2, 8, "UTC0\nUTC0", NULL } },
+		{ "trailing byte", { '2', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				     { 0, 0 }, { 0, 4 }, 0, 2, 8, "<+02>-2", "x" } },
+		{ "trailing v1", { '\0', { 946684800, 1262304000 }, { 1, 1 }, { 3600, 7200 },
+				   { 0, 0 }, { 0, 4 }, 0, 2, 8, NULL, "\n" } },
+	};
+	static const struct zspec good = GOOD_ZONE;
+	char dir[32], name[64];
+	struct buf f;
+	time_t out[2], t, w;
+
+	(void)state;
+	make_tzdir(dir);
+	setenv("TZDIR", dir, 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "Test/Bad%02zu", i);
+		tzif_build(&cases[i].z, &f);
+		write_file(dir, name, f.b, f.n);
+		if (tz_valid(name))
+			fail_msg("%s: accepted", cases[i].name);
+		assert_int_equal(tz_instants(name, 0, out), -1);
+		assert_int_equal(tz_wall_to_instant(name, 0, &t), -1);
+		assert_int_equal(tz_instant_to_wall(name, 0, &w), -1);
+	}
+	/* every proper prefix of a good file */
+	tzif_build(&good, &f);
+	for (size_t len = 0; len < f.n; len++) {
+		snprintf(name, sizeof(name), "Test/Cut%03zu", len);
+		write_file(dir, name, f.b, len);
+		if (tz_valid(name))
+			fail_msg("%zu of %zu bytes: accepted", len, f.n);
+	}
+	/* not regular files: a directory, a FIFO (must not hang) */
+	assert_int_equal(tz_valid("Test"), 0);
+	snprintf(name, sizeof(name), "%s/Test/Fifo", dir);
+	assert_int_equal(mkfifo(name, 0600), 0);
+	assert_int_equal(tz_valid("Test/Fifo"), 0);
+	/* larger than the 1 MiB cap, though it starts right */
+	{
+		char path[128];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/Test/Big", dir);
+		write_file(dir, "Test/Big", f.b, f.n);
+		fd = open(path, O_WRONLY);
+		assert_true(fd >= 0);
+		assert_int_equal(ftruncate(fd, 2 << 20), 0);
+		close(fd);
+		assert_int_equal(tz_valid("Test/Big"), 0);
+	}
+	unsetenv("TZDIR");
+	rm_tree(dir);
+}
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/*
+ * Mutations of a good file (every byte flipped three ways, then random
+ * multi-byte damage): whatever tz_valid() says, nothing crashes (the
+ * sanitizer and valgrind runs watch), and a zone it accepts keeps the
+ * round trip wall -> instants -> instant.
+ */
+static void test_tzif_mutants(void **state)
+{
+	static const struct zspec good = GOOD_ZONE;
+	static const unsigned char masks[] = { 0x01, 0x80, 0xff };
+	const char *wrap = getenv("CHECK_WRAP");
+	int nrandom = wrap && *wrap ? 100 : 1000, accepted = 0, total = 0;
+	uint64_t seed = 42;
+	struct buf f, m;
+	char dir[32], name[64];
+
+	(void)state;
+	make_tzdir(dir);
+	setenv("TZDIR", dir, 1);
+	tzif_build(&good, &f);
+	for (int k = 0; k < (int)(f.n * sizeof(masks)) + nrandom; k++) {
+		m = f;
+		if (k < (int)(f.n * sizeof(masks))) {
+			m.b[k / (int)sizeof(masks)] ^= masks[k % (int)sizeof(masks)];
+		} else {
+			int nbytes = 1 + (int)(splitmix(&seed) % 4);
+
+			for (int j = 0; j < nbytes; j++)
+				m.b[splitmix(&seed) % m.n] = (unsigned char)splitmix(&seed);
+		}
+		snprintf(name, sizeof(name), "Test/M%05d", k);
+		write_file(dir, name, m.b, m.n);
+		total++;
+		if (!tz_valid(name))
+			continue;
+		accepted++;
+		for (int j = 0; j < 8; j++) {
+			time_t t = (time_t)(splitmix(&seed) % 8000000000ULL) - 2000000000, w, out[2], x;
+			int n;
+
+			assert_int_equal(tz_instant_to_wall(name, t, &w), 0);
+			n = tz_instants(name, w, out);
+			if (!(n >= 1 && (out[0] == t || (n == 2 && out[1] == t))))
+				fail_msg("%s: %lld does not round-trip", name, (long long)t);
+			assert_int_equal(tz_wall_to_instant(name, w, &x), 0);
+			assert_true(x == out[0]);
+		}
+		snprintf(name, sizeof(name), "%s/Test/M%05d", dir, k);
+		unlink(name);
+	}
+	print_message("mutants: %d files, %d accepted\n", total, accepted);
+	assert_true(accepted > 0 && accepted < total);
+	unsetenv("TZDIR");
+	rm_tree(dir);
+}
+
 static void test_tz_wall(void **state)
 {
 	(void)state;
@@ -579,6 +802,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_valid, unset_tzdir),
 		cmocka_unit_test_setup(test_valid_tzdir, unset_tzdir),
+		cmocka_unit_test_setup(test_tzif_variants, unset_tzdir),
+		cmocka_unit_test_setup(test_tzif_corrupt, unset_tzdir),
+		cmocka_unit_test_setup(test_tzif_mutants, unset_tzdir),
 		cmocka_unit_test_setup(test_tz_wall, unset_tzdir),
 		cmocka_unit_test_setup(test_instants, unset_tzdir),
 		cmocka_unit_test_setup(test_wall_to_instant, unset_tzdir),
