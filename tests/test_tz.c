@@ -1,13 +1,19 @@
 /*
  * test_tz.c - unit tests for lib/tz.c: zone name validation, TZif parsing
- * (hand-built minimal files, corrupt and mutated ones), wall <-> instant
- * conversion to the second, the gap/overlap policy, and the machine zone
- * following TZ while tz.c never touches the environment.
+ * (hand-built minimal files, corrupt and mutated ones, the right/ zones
+ * with leap seconds), wall <-> instant conversion to the second, the
+ * gap/overlap policy, POSIX TZ rules past the transition tables, the
+ * machine zone following TZ while tz.c never touches the environment, and
+ * a cross-check of every installed zone against glibc.
  *
  * Expected instants are written as ISO-8601 UTC strings and converted with
  * util_parse_time(), which does not depend on any time zone.  Only this
  * file (never tz.c) sets TZ and calls localtime_r(), as the oracle.
+ * TZ_CROSSCHECK_SAMPLES sets the random instants per zone of the
+ * cross-check (default 300, or 10 when CHECK_WRAP is set: under valgrind
+ * the transitions are then checked in only one zone in 25).
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
@@ -797,6 +803,399 @@ static void test_machine_zone(void **state)
 	assert_int_equal(w, 0);
 }
 
+/*
+ * Every syntax of TZ for the machine zone agrees with glibc: files by name
+ * (with and without ':'), absolute paths, POSIX strings, and values glibc
+ * falls back to UTC for.
+ */
+static void test_machine_syntax(void **state)
+{
+	static const char *const values[] = {
+		"Europe/Lisbon", ":America/New_York", "Asia/Kolkata", "EST5EDT",
+		":/usr/share/zoneinfo/Asia/Tokyo", "/usr/share/zoneinfo/Australia/Sydney",
+		"", ":", "UTC", "UTC0", "EST5EDT,M3.2.0,M11.1.0", "EST5EDT4,M3.2.0/2,M11.1.0/2",
+		"CET-1CEST,M3.5.0,M10.5.0/3", "<-03>3", "<+0530>-5:30", "<-04>4<-03>,M9.1.6/24,M4.1.6/24",
+		"AEST-10AEDT,M10.1.0,M4.1.0/3", "IST-1GMT0,M10.5.0,M3.5.0/1", "NZST-12NZDT,M9.5.0,M4.1.0/3",
+		"<+1245>-12:45<+1345>,M9.5.0/2:45,M4.1.0/3:45", "JST-9", "WET0WEST,J60/1,J300/2",
+		"XXX3YYY,59/2,299/2", "Nowhere/City", "garbage", "EST", "EST5EDT,",
+	};
+	const char *saved = getenv("TZ");
+	char *keep = saved ? xstrdup(saved) : NULL;
+	long checked = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		struct env_snap snap;
+
+		setenv("TZ", values[i], 1);
+		tzset();
+		env_take(&snap);
+		for (time_t t = iso("2025-01-01T00:00:00Z"); t < iso("2028-01-01T00:00:00Z");
+		     t += 86400 * 3 + 3593) {
+			time_t w, out[2];
+			int n;
+
+			assert_int_equal(tz_instant_to_wall(NULL, t, &w), 0);
+			if (w - t != glibc_off(t))
+				fail_msg("TZ=\"%s\" at %lld: offset %lld, glibc %ld",
+					 values[i], (long long)t, (long long)(w - t),
+					 glibc_off(t));
+			n = tz_instants(NULL, w, out);
+			if (!(n >= 1 && (out[0] == t || (n == 2 && out[1] == t))))
+				fail_msg("TZ=\"%s\": %lld does not round-trip",
+					 values[i], (long long)t);
+			checked++;
+		}
+		env_same(&snap);
+	}
+	/* A POSIX string that does not parse is UTC (glibc salvages what it
+	 * can of "EST5EDT,M3.2.0"; we do not guess). */
+	setenv("TZ", "EST5EDT,M3.2.0", 1);
+	{
+		time_t w;
+
+		assert_int_equal(tz_instant_to_wall(NULL, iso("2026-07-01T00:00:00Z"), &w), 0);
+		assert_int_equal(w, iso("2026-07-01T00:00:00Z"));
+	}
+	if (keep)
+		setenv("TZ", keep, 1);
+	else
+		unsetenv("TZ");
+	free(keep);
+	print_message("machine zone: %zu TZ values, %ld instants agree with glibc\n",
+		      sizeof(values) / sizeof(values[0]), checked);
+}
+
+/*
+ * Past the transition tables (they end in 2037), the POSIX TZ rule of
+ * the footer: northern and southern hemisphere, transitions at 24:00, and
+ * the machine zone given as a POSIX string.
+ */
+static void test_posix_rules(void **state)
+{
+	static const struct {
+		const char *zone;       /* NULL: TZ set to the string tz */
+		const char *tz;
+		const char *wall;
+		int n;
+		const char *t0, *t1;    /* instants; for n == 0 the gap's end */
+	} cases[] = {
+		{ "America/New_York", NULL, "2090-03-12T01:59:59Z", 1, "2090-03-12T06:59:59Z", NULL },
+		{ "America/New_York", NULL, "2090-03-12T02:30:00Z", 0, "2090-03-12T07:00:00Z", NULL },
+		{ "America/New_York", NULL, "2090-03-12T03:00:00Z", 1, "2090-03-12T07:00:00Z", NULL },
+		{ "America/New_York", NULL, "2090-11-05T01:30:00Z", 2,
+		  "2090-11-05T05:30:00Z", "2090-11-05T06:30:00Z" },
+		{ "America/New_York", NULL, "2090-11-05T02:00:00Z", 1, "2090-11-05T07:00:00Z", NULL },
+		{ "America/New_York", NULL, "2090-07-04T12:00:00Z", 1, "2090-07-04T16:00:00Z", NULL },
+		/* Santiago: Saturday 24:00 becomes Sunday 01:00 in September,
+		 * Saturday 24:00 becomes 23:00 in April */
+		{ "America/Santiago", NULL, "2090-09-03T00:30:00Z", 0, "2090-09-03T04:00:00Z", NULL },
+		{ "America/Santiago", NULL, "2090-09-03T01:00:00Z", 1, "2090-09-03T04:00:00Z", NULL },
+		{ "America/Santiago", NULL, "2090-04-01T23:30:00Z", 2,
+		  "2090-04-02T02:30:00Z", "2090-04-02T03:30:00Z" },
+		{ "America/Santiago", NULL, "2090-01-15T12:00:00Z", 1, "2090-01-15T15:00:00Z", NULL },
+		{ "America/Santiago", NULL, "2090-07-15T12:00:00Z", 1, "2090-07-15T16:00:00Z", NULL },
+		/* Sydney: DST from October to April */
+		{ "Australia/Sydney", NULL, "2090-10-01T02:30:00Z", 0, "2090-09-30T16:00:00Z", NULL },
+		{ "Australia/Sydney", NULL, "2090-04-02T02:30:00Z", 2,
+		  "2090-04-01T15:30:00Z", "2090-04-01T16:30:00Z" },
+		{ "Australia/Sydney", NULL, "2090-01-01T00:00:00Z", 1, "2089-12-31T13:00:00Z", NULL },
+		{ "Australia/Sydney", NULL, "2090-07-01T00:00:00Z", 1, "2090-06-30T14:00:00Z", NULL },
+		/* Lisbon: transitions at 01:00 UT */
+		{ "Europe/Lisbon", NULL, "2090-03-26T01:30:00Z", 0, "2090-03-26T01:00:00Z", NULL },
+		{ "Europe/Lisbon", NULL, "2090-10-29T01:30:00Z", 2,
+		  "2090-10-29T00:30:00Z", "2090-10-29T01:30:00Z" },
+		{ "Europe/Lisbon", NULL, "2090-08-01T12:00:00Z", 1, "2090-08-01T11:00:00Z", NULL },
+		/* the machine zone as a POSIX string */
+		{ NULL, "EST5EDT,M3.2.0,M11.1.0", "2026-03-08T02:30:00Z", 0, "2026-03-08T07:00:00Z", NULL },
+		{ NULL, "EST5EDT,M3.2.0,M11.1.0", "2026-11-01T01:30:00Z", 2,
+		  "2026-11-01T05:30:00Z", "2026-11-01T06:30:00Z" },
+		{ NULL, "EST5EDT,M3.2.0,M11.1.0", "2090-11-05T01:30:00Z", 2,
+		  "2090-11-05T05:30:00Z", "2090-11-05T06:30:00Z" },
+		{ NULL, "EST5EDT,M3.2.0,M11.1.0", "1950-07-01T12:00:00Z", 1, "1950-07-01T16:00:00Z", NULL },
+		{ NULL, "<+0530>-5:30", "2026-07-15T09:00:00Z", 1, "2026-07-15T03:30:00Z", NULL },
+		{ NULL, "<-03>3", "2026-07-15T09:00:00Z", 1, "2026-07-15T12:00:00Z", NULL },
+	};
+	const char *saved = getenv("TZ");
+	char *keep = saved ? xstrdup(saved) : NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *label = cases[i].zone ? cases[i].zone : cases[i].tz;
+		time_t out[2] = { 0, 0 }, t = 0, w = 0;
+		int n;
+
+		if (cases[i].tz)
+			setenv("TZ", cases[i].tz, 1);
+		n = tz_instants(cases[i].zone, wall(cases[i].wall), out);
+		if (n != cases[i].n)
+			fail_msg("%s %s: %d instants, want %d", label,
+				 cases[i].wall, n, cases[i].n);
+		if ((n > 0 && out[0] != iso(cases[i].t0)) ||
+		    (n > 1 && out[1] != iso(cases[i].t1)))
+			fail_msg("%s %s: wrong instant", label, cases[i].wall);
+		assert_int_equal(tz_wall_to_instant(cases[i].zone, wall(cases[i].wall), &t), 0);
+		if (t != iso(cases[i].t0))
+			fail_msg("%s %s: tz_wall_to_instant wrong", label, cases[i].wall);
+		if (n > 0) {
+			assert_int_equal(tz_instant_to_wall(cases[i].zone, t, &w), 0);
+			assert_int_equal(w, wall(cases[i].wall));
+		}
+	}
+	if (keep)
+		setenv("TZ", keep, 1);
+	else
+		unsetenv("TZ");
+	free(keep);
+}
+
+/* ---- every installed zone, against glibc ---------------------------- */
+
+struct names {
+	char **v;
+	size_t n, alloc;
+};
+
+/* TZif regular files under ZONEINFO/rel, skipping skip1 and skip2 at the
+ * top (symbolic links are aliases of files that are listed). */
+static void collect_zones(const char *rel, const char *skip1, const char *skip2,
+			  struct names *out)
+{
+	char path[1024];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s%s%s", ZONEINFO, *rel ? "/" : "", rel);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char sub[512], full[1024], magic[4];
+		struct stat st;
+		FILE *f;
+
+		if (de->d_name[0] == '.' || (!*rel && ((skip1 && !strcmp(de->d_name, skip1)) ||
+						      (skip2 && !strcmp(de->d_name, skip2)))))
+			continue;
+		snprintf(sub, sizeof(sub), "%s%s%s", rel, *rel ? "/" : "", de->d_name);
+		snprintf(full, sizeof(full), "%s/%s", ZONEINFO, sub);
+		if (lstat(full, &st))
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			collect_zones(sub, NULL, NULL, out);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode) || !(f = fopen(full, "rb")))
+			continue;
+		if (fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0) {
+			out->v = xgrow(out->v, sizeof(*out->v), out->n + 1, &out->alloc);
+			out->v[out->n++] = xstrdup(sub);
+		}
+		fclose(f);
+	}
+	closedir(d);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void names_release(struct names *nm)
+{
+	for (size_t i = 0; i < nm->n; i++)
+		free(nm->v[i]);
+	free(nm->v);
+}
+
+/* The right/ zones count leap seconds in time_t: refused, all of them. */
+static void test_right_zones(void **state)
+{
+	struct names nm = { NULL, 0, 0 };
+	struct stat st;
+	time_t out[2], w;
+
+	(void)state;
+	if (stat(ZONEINFO "/right", &st) != 0) {
+		print_message("note: " ZONEINFO "/right is absent, right/ zones not checked\n");
+		return;
+	}
+	assert_int_equal(tz_valid("right/UTC"), 0);
+	assert_int_equal(tz_valid("right/America/New_York"), 0);
+	assert_int_equal(tz_instants("right/America/New_York", 0, out), -1);
+	assert_int_equal(tz_instant_to_wall("right/UTC", 0, &w), -1);
+	collect_zones("right", NULL, NULL, &nm);
+	for (size_t i = 0; i < nm.n; i++) {
+		char name[512];
+
+		snprintf(name, sizeof(name), "right/%s", nm.v[i]);
+		if (tz_valid(name))
+			fail_msg("%s: accepted", name);
+	}
+	print_message("right/: %zu zones, all refused\n", nm.n);
+	assert_true(nm.n > 0);
+	names_release(&nm);
+}
+
+/* The transition times of the file's data block that governs (64-bit for
+ * version 2+); the file is the system's, trusted here. */
+static size_t file_transitions(const char *path, int64_t **at)
+{
+	unsigned char *b;
+	long size;
+	size_t pos = 0, tsize = 4, n;
+	FILE *f = fopen(path, "rb");
+	uint32_t c[6];
+
+	*at = NULL;
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	size = ftell(f);
+	rewind(f);
+	b = xmalloc((size_t)size);
+	assert_int_equal(fread(b, 1, (size_t)size, f), (size_t)size);
+	fclose(f);
+	for (int pass = 0;; pass++) {
+		for (int i = 0; i < 6; i++)
+			c[i] = (uint32_t)b[pos + 20 + 4 * i] << 24 | (uint32_t)b[pos + 21 + 4 * i] << 16 |
+			       (uint32_t)b[pos + 22 + 4 * i] << 8 | b[pos + 23 + 4 * i];
+		if (pass == 1 || b[4] == '\0')
+			break;
+		pos += 44 + c[3] * 5 + c[4] * 6 + c[5] + c[2] * 8 + c[1] + c[0];
+		tsize = 8;
+	}
+	pos += 44;
+	n = c[3];
+	*at = xmalloc((n ? n : 1) * sizeof(**at));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t u = 0;
+
+		for (size_t k = 0; k < tsize; k++)
+			u = u << 8 | b[pos + i * tsize + k];
+		(*at)[i] = tsize == 4 ? (int32_t)(uint32_t)u : (int64_t)u;
+	}
+	free(b);
+	return n;
+}
+
+struct xstats {
+	long instants, bad;
+};
+
+static void check_at(const char *zone, time_t t, struct xstats *xs)
+{
+	long g = glibc_off(t);
+	time_t w = 0, x = 0, out[2] = { 0, 0 };
+	int n;
+
+	xs->instants++;
+	if (tz_instant_to_wall(zone, t, &w) || w - t != g) {
+		if (xs->bad++ < 10)
+			print_message("%s at %lld: offset %lld, glibc %ld\n", zone,
+				      (long long)t, (long long)(w - t), g);
+		return;
+	}
+	n = tz_instants(zone, w, out);
+	if (!(n >= 1 && (out[0] == t || (n == 2 && out[1] == t))) ||
+	    tz_wall_to_instant(zone, w, &x) || x != out[0]) {
+		if (xs->bad++ < 10)
+			print_message("%s at %lld: does not round-trip (%d instants)\n",
+				      zone, (long long)t, n);
+	}
+}
+
+/*
+ * For every installed zone (right/ and its posix/ copies aside): the UTC
+ * offset of tz_instant_to_wall() equals glibc's tm_gmtoff with TZ=":zone",
+ * at deterministic pseudo-random instants from 1900 to 2100 and around
+ * every transition in that range (those of the file, and those of the
+ * footer's rule, found with glibc on a 30-day grid and bisection); and
+ * every wall time found maps back to its instant.
+ */
+static void test_crosscheck_glibc(void **state)
+{
+	const char *wrap = getenv("CHECK_WRAP"), *env = getenv("TZ_CROSSCHECK_SAMPLES");
+	int under_wrap = wrap && *wrap;
+	long samples = under_wrap ? 10 : 300;
+	size_t every = under_wrap ? 25 : 1;
+	const char *saved = getenv("TZ");
+	char *keep = saved ? xstrdup(saved) : NULL;
+	const time_t from = iso("1900-01-01T00:00:00Z"), to = iso("2100-01-01T00:00:00Z");
+	struct names nm = { NULL, 0, 0 };
+	struct xstats xs = { 0, 0 };
+	size_t full = 0;
+
+	(void)state;
+	if (env && *env)
+		samples = strtol(env, NULL, 10);
+	collect_zones("", "right", "posix", &nm);
+	if (nm.n == 0) {
+		print_message("note: no zones under " ZONEINFO ", cross-check skipped\n");
+		free(keep);
+		return;
+	}
+	qsort(nm.v, nm.n, sizeof(*nm.v), cmp_str);
+	for (size_t z = 0; z < nm.n; z++) {
+		const char *zone = nm.v[z];
+		char tzval[512], path[1024];
+		uint64_t seed = 0x5eed;
+
+		if (!tz_valid(zone))
+			fail_msg("%s: refused, but it is a TZif file", zone);
+		snprintf(tzval, sizeof(tzval), ":%s", zone);
+		setenv("TZ", tzval, 1);
+		tzset();
+		for (const char *p = zone; *p; p++)
+			seed = seed * 131 + (unsigned char)*p;
+		for (long i = 0; i < samples; i++)
+			check_at(zone, from + (time_t)(splitmix(&seed) % (uint64_t)(to - from)), &xs);
+		if (z % every != 0)
+			continue;
+		full++;
+		{
+			int64_t *at, last;
+			size_t n;
+
+			snprintf(path, sizeof(path), "%s/%s", ZONEINFO, zone);
+			n = file_transitions(path, &at);
+			for (size_t i = 0; i < n; i++)
+				if (at[i] > from && at[i] < to)
+					for (int d = -1; d <= 1; d++)
+						check_at(zone, (time_t)at[i] + d, &xs);
+			last = n ? at[n - 1] : from;
+			free(at);
+			/* after the table: the footer's transitions, per glibc */
+			for (time_t t = last > from ? (time_t)last : from, prev_t = t; t < to;
+			     prev_t = t, t += 30 * 86400) {
+				time_t lo = prev_t, hi = t;
+
+				if (glibc_off(lo) == glibc_off(hi))
+					continue;
+				while (hi - lo > 1) {
+					time_t mid = lo + (hi - lo) / 2;
+
+					if (glibc_off(mid) == glibc_off(lo))
+						lo = mid;
+					else
+						hi = mid;
+				}
+				for (int d = -1; d <= 1; d++)
+					check_at(zone, hi + d, &xs);
+			}
+		}
+	}
+	if (keep)
+		setenv("TZ", keep, 1);
+	else
+		unsetenv("TZ");
+	free(keep);
+	print_message("cross-check: %zu zones (%zu with all transitions), %ld instants, "
+		      "%ld samples per zone, %ld disagree with glibc\n",
+		      nm.n, full, xs.instants, samples, xs.bad);
+	names_release(&nm);
+	assert_int_equal(xs.bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -811,7 +1210,11 @@ int main(void)
 		cmocka_unit_test_setup(test_instant_to_wall, unset_tzdir),
 		cmocka_unit_test_setup(test_round_trip, unset_tzdir),
 		cmocka_unit_test_setup(test_bad_zone, unset_tzdir),
+		cmocka_unit_test_setup(test_right_zones, unset_tzdir),
 		cmocka_unit_test_setup(test_machine_zone, unset_tzdir),
+		cmocka_unit_test_setup(test_machine_syntax, unset_tzdir),
+		cmocka_unit_test_setup(test_posix_rules, unset_tzdir),
+		cmocka_unit_test_setup(test_crosscheck_glibc, unset_tzdir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
