@@ -99,7 +99,9 @@ static struct zone utc_zone;    /* all zero: offset 0 for ever */
 
 static struct zone *cache[CACHE_MAX];
 static size_t ncache;
-static const struct zone *named_last;   /* memo: last named zone */
+static const struct zone *named_last;   /* memo: last named zone, */
+static char named_name[ZONE_NAME_MAX + 1];  /* its name */
+static char named_dir[PATH_LEN];        /* and the zone directory then */
 static char *machine_tz;                /* memo: TZ it was resolved from */
 static int machine_tz_set;              /* 0: resolved with TZ unset */
 static const struct zone *machine_zone; /* NULL: memo empty */
@@ -807,15 +809,28 @@ static int name_ok(const char *zone)
 	}
 }
 
-/* A named zone: an IANA name under the zone directory; NULL if unusable. */
+/*
+ * A named zone: an IANA name under the zone directory; NULL if unusable.
+ * The planner asks for the same zone thousands of times in a row: the
+ * memo answers those with a getenv() (TZDIR may change) and two strcmp().
+ */
 static const struct zone *zone_named(const char *name)
 {
+	const char *dir = zone_dir();
 	char path[PATH_LEN];
 
-	if (!name_ok(name) || path_join(path, zone_dir(), name))
+	if (!name)
 		return NULL;
-	if (!named_last || strcmp(named_last->key, path) != 0)
-		named_last = zone_file(path);
+	if (named_last && strcmp(name, named_name) == 0 &&
+	    strcmp(dir, named_dir) == 0)
+		return named_last;
+	if (!name_ok(name) || path_join(path, dir, name))
+		return NULL;
+	named_last = zone_file(path);
+	/* both fit: name_ok() and path_join() checked their lengths */
+	if (named_last && (xstrlcpy(named_name, name, sizeof(named_name)) ||
+			   xstrlcpy(named_dir, dir, sizeof(named_dir))))
+		named_last = NULL;
 	return named_last;
 }
 
