@@ -1,10 +1,13 @@
 /*
  * tz.h - wall-clock time in a named IANA zone, without a time zone library.
  *
- * Implemented with the C library (TZ + tzset + mktime/localtime_r), switching
- * TZ only when the requested zone differs from the current one and restoring
- * the machine's own zone (the TZ the process started with) for zone == NULL.
- * Not thread-safe; the programs are single-threaded.
+ * Implemented by reading the TZif files (RFC 8536) of the zoneinfo
+ * directory ourselves, with their POSIX TZ footer rule for instants after
+ * the last transition.  The process's environment and the C library's time
+ * zone state are never modified (no setenv, tzset, localtime): zone == NULL
+ * is the machine's zone as the TZ variable says at the time of the call.
+ * Parsed zones are cached for the life of the process.  Not thread-safe;
+ * the programs are single-threaded.
  *
  * "Wall" times are represented as a linear count of seconds: the value
  * timegm() would give for the same calendar fields (so arithmetic on them has
@@ -22,14 +25,23 @@
  * 1 if zone is a usable IANA name ("America/Sao_Paulo", "UTC") installed in
  * the zoneinfo directory ($TZDIR or /usr/share/zoneinfo), else 0.  Rejects
  * absolute paths, "..", and POSIX TZ strings, which glibc would silently
- * treat as UTC.
+ * treat as UTC; names are case-sensitive.  The file must be a complete,
+ * consistent TZif file (versions 1 to 4, at most 1 MiB) without
+ * leap-second records: the right/ zones count leap seconds in time_t and
+ * are refused.  zone is only read.
  */
 int tz_valid(const char *zone);
 
 /*
  * The instants at which the wall clock of zone (NULL = machine local zone)
  * shows wall (see above).  Writes up to 2 instants into out, earlier first,
- * and returns how many (0, 1 or 2).  Returns -1 if zone cannot be used.
+ * and returns how many (0, 1 or 2).  Returns -1 if zone cannot be used
+ * (a named zone that tz_valid() refuses; the machine zone never fails: TZ
+ * unset is /etc/localtime, TZ="" is UTC, ":NAME" or "NAME" a TZif file,
+ * absolute or under the zoneinfo directory, else a POSIX TZ string such as
+ * "EST5EDT,M3.2.0,M11.1.0", and whatever cannot be used is UTC, as in
+ * glibc).  Walls and instants beyond about a billion years have no
+ * instants and no wall time (0 here, -1 below).
  */
 int tz_instants(const char *zone, time_t wall, time_t out[2]);
 
