@@ -155,4 +155,6 @@ lint: $(BUILD)/schema.h
 	$(CLANG_TIDY) --quiet --checks='$(TIDY_CHECKS)' --warnings-as-errors='*' \
 	  $(LINT_SRC) -- -std=c11 $(LINT_DEFS) $(PKG_CFLAGS)
 
+include tests/fuzz/fuzz.mk
+
 .SECONDARY:
