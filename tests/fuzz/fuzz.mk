@@ -13,8 +13,9 @@
 # build/libstays.a is gcc's and uninstrumented.  Each target links the
 # archive, so it pulls in only the lib/ objects it uses.  The runner is
 # tools/fuzz.sh; seeds are tests/fuzz/corpus/<target>/, dictionaries
-# tests/fuzz/<target>.dict, saved crashes of unfixed bugs
-# tests/fuzz/crashes/<target>/.
+# tests/fuzz/<target>.dict.  An input that crashes on a bug not fixed yet
+# goes to tests/fuzz/crashes/<target>/, which nothing replays; once fixed,
+# it moves into the corpus as a regression seed.
 
 CLANG        ?= clang
 FUZZ_BUILD   ?= build-fuzz
