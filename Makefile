@@ -160,4 +160,6 @@ lint: $(BUILD)/schema.h $(BUILD)/migrations.h
 	$(CLANG_TIDY) --quiet --checks='$(TIDY_CHECKS)' --warnings-as-errors='*' \
 	  $(LINT_SRC) -- -std=c11 $(LINT_DEFS) $(PKG_CFLAGS)
 
+include tests/fuzz/fuzz.mk
+
 .SECONDARY:
