@@ -44,7 +44,11 @@ $(FUZZ_BUILD)/schema.h: schema.sql tools/embed.sh
 	@mkdir -p $(@D)
 	sh tools/embed.sh schema_sql < schema.sql > $@.tmp && mv $@.tmp $@
 
-$(FUZZ_BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(FUZZ_BUILD)/schema.h | deps
+$(FUZZ_BUILD)/migrations.h: $(MIGRATIONS) tools/embed.sh
+	@mkdir -p $(@D)
+	for f in $(MIGRATIONS); do n=$${f##*/}; sh tools/embed.sh migration_$${n%.sql} < $$f || exit 1; done > $@.tmp && mv $@.tmp $@
+
+$(FUZZ_BUILD)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(FUZZ_BUILD)/schema.h $(FUZZ_BUILD)/migrations.h | deps
 	@mkdir -p $(@D)
 	$(CLANG) $(FUZZ_CFLAGS) -Wno-format-nonliteral -c -o $@ $<
 

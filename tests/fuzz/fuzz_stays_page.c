@@ -23,17 +23,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CHECK(cond) do { if (!(cond)) abort(); } while (0)
 
-/*
- * The one call of the parser.  When stays_parse_page() gains its
- * `int canceled_query` flag after `where`, pass `canceled` there.
- */
+/* The one call of the parser. */
 static enum err parse_page(const uint8_t *data, size_t size, int canceled,
 			   const char *where, struct fetch_result *fr,
 			   size_t *count, char *errbuf)
 {
-	(void)canceled;
 	return stays_parse_page((const char *)data, size, STAYS_PAGE_LIMIT,
-				where, fr, count, errbuf);
+				where, canceled, fr, count, errbuf);
 }
 
 static int id_char(char ch)
@@ -55,18 +51,20 @@ static void one_page(const uint8_t *data, size_t size, int canceled,
 		     const char *where, struct fetch_result *fr)
 {
 	char errbuf[ERRBUF_SIZE] = "";
-	size_t count = 12345, n0 = fr->n;
+	size_t count = 12345, n0 = fr->n, nc0 = fr->ncancel;
 	long nerr0 = fr->nerrors;
 	enum err e = parse_page(data, size, canceled, where, fr, &count, errbuf);
 
 	if (e != ERR_OK) {
 		CHECK(e == ERR_PROTOCOL);
-		CHECK(count == 0 && fr->n == n0 && fr->nerrors == nerr0);
+		CHECK(count == 0 && fr->n == n0 && fr->nerrors == nerr0 && fr->ncancel == nc0);
 		CHECK(errbuf[0] != '\0');
 		return;
 	}
 	CHECK(count <= STAYS_PAGE_LIMIT);
-	CHECK((fr->n - n0) + (size_t)(fr->nerrors - nerr0) == count);
+	/* Every item is kept, an error, or (canceled query) canceled by id. */
+	CHECK((fr->n - n0) + (size_t)(fr->nerrors - nerr0) + (fr->ncancel - nc0) == count);
+	CHECK(canceled || fr->ncancel == nc0);
 	CHECK(fr->nbad <= (size_t)fr->nerrors);
 	for (size_t i = n0; i < fr->n; i++)
 		check_item(&fr->items[i]);
@@ -83,5 +81,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i + 1 < fr.n; i++)
 		CHECK(strcmp(fr.items[i].id, fr.items[i + 1].id) < 0);
 	fetch_result_release(&fr);
+	{
+		/* R6: the same bytes as the answer for one reservation. */
+		struct resv r;
+		char eb[ERRBUF_SIZE] = "";
+
+		if (stays_parse_reservation((const char *)data, size, &r, eb) == ERR_OK)
+			check_item(&r);
+		else
+			CHECK(eb[0] != '\0');
+	}
 	return 0;
 }
