@@ -269,7 +269,7 @@ runner=$!
 hold_wait $H
 [ "$(jq -r .target "$T/ctl")" = "POST $create_path" ] || fail "after-hold target: $(cat "$T/ctl")"
 state
-[ "$(jq -r --arg d $W '[.devices[] | select(.id == $d) | .passwords[] | select(.name == "RV001" and .phase == 2)] | length' "$T/state")" = 1 ] ||
+[ "$(jq -r --arg d $W '[.devices[] | select(.id == $d) | .passwords[] | select((.name | startswith("RV001-")) and .phase == 2)] | length' "$T/state")" = 1 ] ||
 	fail "held create did not happen: $(cat "$T/state")"
 [ "$(logged "POST $create_path 200")" = 1 ] || fail "late answer not logged once it was known: $(cat "$T/requests.log")"
 kill -0 $runner || fail "pin-runner finished without its answer"
@@ -277,7 +277,7 @@ kill -0 $runner || fail "pin-runner finished without its answer"
 release $H 1
 wait $runner || fail "pin-runner after the late answer: $(cat "$T/err")"
 [ "$(sql "SELECT pin FROM credentials WHERE device_id = '$W' AND state = 'active'")" = \
-	"$(jq -r --arg d $W '.devices[] | select(.id == $d) | .passwords[] | select(.name == "RV001") | .pin' "$T/state")" ] ||
+	"$(jq -r --arg d $W '.devices[] | select(.id == $d) | .passwords[] | select(.name | startswith("RV001-")) | .pin' "$T/state")" ] ||
 	fail "pin-runner's PIN differs from the lock's"
 [ "$(logged "POST $create_path")" = 1 ] || fail "held create logged twice: $(cat "$T/requests.log")"
 [ "$(counters $H)" = "1 0 1" ] || fail "after-hold counters: $(counters $H)"
