@@ -19,8 +19,11 @@ ok "status before any run: 3"
 
 expect 0 sr --now $NOW
 expect 0 sr --now 2026-12-01T12:10:00Z status --json
-[ "$(jqf "$T/out" '.lastRun | "\(.startedAt) \(.completedAt) \(.status) \(.message)"')" = \
-  "2026-12-01T12:00:00Z 2026-12-01T12:00:00Z success null" ] || fail "lastRun: $(jqf "$T/out" .lastRun)"
+[ "$(jqf "$T/out" '.lastRun | "\(.startedAt) \(.status) \(.message)"')" = \
+  "2026-12-01T12:00:00Z success null" ] || fail "lastRun: $(jqf "$T/out" .lastRun)"
+# completedAt: --now plus the run's duration (seconds under valgrind).
+[ "$(jqf "$T/out" '.lastRun | (.completedAt | fromdate) - (.startedAt | fromdate) | . >= 0 and . < 60')" = true ] ||
+	fail "completedAt: $(jqf "$T/out" .lastRun)"
 [ "$(jqf "$T/out" '.lastRun.id | test("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")')" = true ] || fail "uuid"
 [ "$(jqf "$T/out" '.lastRun.duration | type')" = number ] || fail "duration"
 [ "$(jqf "$T/out" 'keys | join(",")')" = "currentStatus,health,lastRun,nextRun,pinJobs,pinRunner,schedule" ] || fail "keys: $(jqf "$T/out" keys)"
@@ -49,6 +52,13 @@ expect 64 sr status --bogus
 expect 64 sr locks add onlyone
 expect 64 sr locks add $L1 dev1 --pin-length 3
 expect 64 sr locks add $L1 dev1 --timezone Nowhere/Land
+expect 64 sr locks add $L1 --timezone right/UTC dev1
+# One validator per id kind: what the Tuya client refuses, locks add refuses.
+expect 64 sr locks add $L1 dev.1
+grep -q "bad device id 'dev.1'" "$T/err" || fail "device id with a dot: $(cat "$T/err")"
+expect 64 sr locks add $L1 "$(printf 'd%.0s' $(seq 65))"
+expect 64 sr locks add "$L1/x" dev1
+grep -q "bad listing id" "$T/err" || fail "listing id with a slash: $(cat "$T/err")"
 expect 64 sr jobs extra
 expect 0 sr --help
 grep -q '^usage: stays-reconcile' "$T/out" || fail "--help"

@@ -23,7 +23,7 @@ fresh_fake() {	# a new fake cloud (empty locks) and the config pointing at it
 	printf '[hooks]\non_pin = %s/on_pin\n' "$T" >> "$T/stays.conf"
 }
 fresh_fake
-printf '#!/bin/sh\ncat > /dev/null\n' > "$T/on_pin"
+printf '#!/bin/sh\ncat >> "%s/hooked"\necho >> "%s/hooked"\n' "$T" "$T" > "$T/on_pin"
 chmod 700 "$T/on_pin"
 expect 0 sr locks add $L1 $D1
 expect 0 sr locks add $L1 $D2
@@ -39,7 +39,8 @@ REV=2026-12-13T14:00:00Z    # RV001's revoke jobs are due (and RV002's)
 state() {
 	sqlite3 -batch "$T/stays.db" \
 		"SELECT id, status, attempts FROM pin_jobs ORDER BY id;
-		 SELECT reservation_id, device_id, substr(name, 1, instr(name, '-') - 1), state, valid_from, valid_until FROM credentials
+		 SELECT reservation_id, device_id, substr(name, 1, instr(name, '-') - 1), state, valid_from, valid_until,
+		   notified_at IS NOT NULL FROM credentials
 		   WHERE state != 'revoked' ORDER BY reservation_id, device_id;
 		 SELECT count(*) FROM credentials WHERE state = 'revoked';"
 }
@@ -55,6 +56,10 @@ check_locks() {
 		sort > "$T/indb"
 	diff -u "$T/indb" "$T/onlock" >&2 || fail "$1: the database and the locks disagree"
 	[ "$(cut -d' ' -f1,2 "$T/onlock" | sort | uniq -d)" = "" ] || fail "$1: two live passwords for one reservation on one lock"
+	# P2: the guest got every PIN at least once, crash or not.
+	for pin in $(cut -d' ' -f4 "$T/indb"); do
+		grep -q "\"pin\":\"$pin\"" "$T/hooked" 2>/dev/null || fail "$1: on_pin never got a PIN that is on the lock"
+	done
 }
 
 # cycle NOW CRASH: from the saved state, one pin-runner run crashing at step
@@ -101,6 +106,7 @@ RV002="$(resv d650f1a2c3d4e5f6a7b80002 RV002 $L2 2026-12-10 2026-12-11)"
 UPD=2026-12-10T19:00:00Z
 
 setup_generate() {	# reconciled, nothing on the locks yet
+	rm -f "$T/hooked"
 	stays_data "$DATES_BEFORE" "$RV002"
 	cp "$T/pristine.db" "$T/stays.db"
 	fresh_fake
@@ -124,5 +130,5 @@ crash_every_step revoke setup_revoke $REV 3
 ok "revoke: crashed at each of $STEPS steps, nothing left on the locks"
 
 crash_every_step update setup_update $UPD 6
-grep -q "|$(date -d 2026-12-14T14:00:00Z +%s)\$" "$T/ref-update" || fail "reference update: $(cat "$T/ref-update")"
+grep -q "|$(date -d 2026-12-14T14:00:00Z +%s)|1$" "$T/ref-update" || fail "reference update: $(cat "$T/ref-update")"
 ok "update: crashed at each of $STEPS steps, new window on the locks, same end state"

@@ -263,6 +263,7 @@ static const struct {
 	{ "[pins]\nlength = 3\n", "2: length: '3' is not a number from 4 to 12" },
 	{ "[pins]\ntimezone = Mars/Olympus\n", "2: timezone: unknown time zone 'Mars/Olympus'" },
 	{ "[pins]\ntimezone = ../../etc/passwd\n", "2: timezone: unknown time zone" },
+	{ "[pins]\ntimezone = right/America/Sao_Paulo\n", "2: timezone: unknown time zone" },
 	{ "[pins]\ncheckin_time = 25:00\n", "2: checkin_time: bad time '25:00' (expected HH:MM" },
 	{ "[pins]\ngenerate_before = 2 hours\n", "2: generate_before: bad duration '2 hours'" },
 	{ "[pins]\nrevoke_after = 5x\n", "2: revoke_after: bad duration '5x'" },
