@@ -24,19 +24,20 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# hold_lock FILE: another process holds flock(FILE) until release_lock.
+# hold_lock FILE: another process holds flock(FILE) until release_lock
+# (a FIFO handshake, no polling).
 HOLDER_PID=
 hold_lock() {
 	rm -f "$T/held" "$T/release"
-	flock "$1" sh -c "touch '$T/held'; while [ ! -e '$T/release' ]; do sleep 0.05; done" \
-		>/dev/null 2>&1 &
+	mkfifo "$T/held" "$T/release"
+	flock "$1" sh -c "echo held > '$T/held'; cat '$T/release' > /dev/null" >/dev/null 2>&1 &
 	HOLDER_PID=$!
-	while [ ! -e "$T/held" ]; do sleep 0.05; done
+	timeout 60 head -n 1 "$T/held" > /dev/null || fail "could not take the lock $1"
 }
 
 release_lock() {
 	if [ -n "$HOLDER_PID" ]; then
-		touch "$T/release"
+		timeout 10 sh -c ": > '$T/release'" 2>/dev/null || kill "$HOLDER_PID" 2>/dev/null || true
 		wait "$HOLDER_PID" 2>/dev/null || true
 		HOLDER_PID=
 	fi

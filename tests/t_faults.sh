@@ -121,15 +121,18 @@ unchanged "a concurrent run"
 ok "concurrent run -> 75"
 
 # A killed run leaves its pending row; status says so; the next run marks it.
-fault '{"service":"stays","delay_ms":4000,"times":1}'
+# The first page is held in the fake: the run is mid-fetch, for sure.
+hold '{"service":"stays"}'
 $CHECK_WRAP "$BIN/stays-reconcile" -c "$T/stays.conf" --now $NOW 2>/dev/null &
 runner=$!
-while [ "$(sql "SELECT count(*) FROM reconciliation_logs WHERE status = 'pending'")" != 1 ]; do sleep 0.05; done
+hold_wait $H
+[ "$(sql "SELECT count(*) FROM reconciliation_logs WHERE status = 'pending'")" = 1 ] || fail "no pending row mid-run"
 expect 0 pr --now $NOW		# pin-runner is alive too (status checks it)
 expect 0 sr --now $NOW status --json
 [ "$(jqf "$T/out" .currentStatus)" = running ] || fail "status while running: $(cat "$T/out")"
 kill -9 $runner
 wait $runner 2>/dev/null || true
+hold_release $H
 unchanged "a killed run"
 expect 1 sr --now $NOW status --json
 [ "$(jqf "$T/out" '"\(.currentStatus) \(.lastRun.message)"')" = "failed interrupted" ] || fail "after kill: $(cat "$T/out")"

@@ -566,22 +566,19 @@ case10() {
 	# A real pin-runner, held inside its on_pin hook (it holds its lock
 	# there): a second one exits 75, and stays-reconcile runs meanwhile.
 	rm -f "$T/inhook" "$T/hookgo"
-	printf '#!/bin/sh\ncat > /dev/null\ntouch "%s/inhook"\ni=0\nwhile [ ! -e "%s/hookgo" ] && [ $i -lt 800 ]; do sleep 0.05; i=$((i + 1)); done\n' "$T" "$T" > "$T/on_pin"
+	mkfifo "$T/inhook" "$T/hookgo"
+	printf '#!/bin/sh\ncat > /dev/null\necho in > "%s/inhook"\ncat "%s/hookgo" > /dev/null\n' "$T" "$T" > "$T/on_pin"
 	$CHECK_WRAP "$BIN/pin-runner" -c "$CONF" -v --now $T2 >"$T/bg.out" 2>"$T/bg.err" &
 	bg=$!
-	i=0
-	while [ ! -e "$T/inhook" ]; do
-		i=$((i + 1))
-		[ $i -lt 400 ] || fail "the first pin-runner never reached its hook: $(cat "$T/bg.err")"
-		sleep 0.05
-	done
+	timeout 120 head -n 1 "$T/inhook" > /dev/null ||
+		fail "the first pin-runner never reached its hook: $(cat "$T/bg.err")"
 	run_pr 75 --now $T2
 	grep -q 'another instance' "$T/err" || fail "stderr: $(cat "$T/err")"
 	kill -0 $bg 2>/dev/null || fail "the first pin-runner was not running any more"
 	stays_data "$(resv $R $C $L10 2026-12-10 2026-12-12)" "$(resv $R2 $C2 $L10 2026-12-11 2026-12-12 booked 4)"
 	expect 0 sr --now $T2
 	[ "$(sql "SELECT guests FROM reservations WHERE id = '$R2'")" = 4 ] || fail "stays-reconcile did not update $C2"
-	touch "$T/hookgo"
+	timeout 120 sh -c ": > '$T/hookgo'" || fail "the hook did not take its go"
 	set +e
 	wait $bg
 	rc=$?
@@ -598,7 +595,8 @@ run_case() {	# run_case NAME FUNCTION
 	(set -e; "$2")
 	rc=$?
 	set -e
-	touch "$T/release" "$T/hookgo"	# free a holder left by a failed case
+	release_lock
+	[ ! -p "$T/hookgo" ] || timeout 5 sh -c ": > '$T/hookgo'" 2>/dev/null || true	# a hook left waiting
 	harvest
 	if [ $rc -eq 0 ]; then
 		ok "$1"
