@@ -239,10 +239,12 @@ static enum err read_back(struct pinrun *pr, const char *device, int64_t id,
 /*
  * P3: the ids of the passwords on the lock that may be cred's own: its
  * exact name, a phase that may open the door, and an id no other
- * credential holds.  *ids is owned (free()).
+ * credential holds.  *ids is owned (free()); window (may be NULL) receives
+ * the first one's window.
  */
 static enum err find_own(struct pinrun *pr, const char *device, const struct cred_row *cred,
-			 int64_t **ids, size_t *n, struct tuya_status *st, char *errbuf)
+			 int64_t **ids, size_t *n, time_t window[2], struct tuya_status *st,
+			 char *errbuf)
 {
 	struct tuya_password_list l = TUYA_PASSWORD_LIST_INIT;
 	size_t alloc = 0;
@@ -265,6 +267,10 @@ static enum err find_own(struct pinrun *pr, const char *device, const struct cre
 			break;
 		if (held)
 			continue;
+		if (*n == 0 && window) {
+			window[0] = (time_t)p->effective;
+			window[1] = (time_t)p->invalid;
+		}
 		*ids = xgrow(*ids, sizeof(**ids), *n + 1, &alloc);
 		(*ids)[(*n)++] = p->id;
 	}
@@ -396,12 +402,13 @@ static enum pinrun_result place(struct pinrun *pr, const struct due_job *dj,
 	int64_t id = 0, *ids = NULL;
 	size_t n = 0;
 	int running = 0;
+	time_t window[2] = { 0, 0 };
 	char eb[ERRBUF_SIZE];
 	enum err e;
 
 	if (!fresh) {
 		/* An earlier attempt may have died after its create call. */
-		if ((e = find_own(pr, dj->j.device, cred, &ids, &n, &st, errbuf)) != ERR_OK)
+		if ((e = find_own(pr, dj->j.device, cred, &ids, &n, window, &st, errbuf)) != ERR_OK)
 			return failed(pr, dj, &st, e, 0, errbuf);
 		if (n)
 			id = ids[0];
@@ -462,6 +469,11 @@ static enum pinrun_result place(struct pinrun *pr, const struct due_job *dj,
 	}
 	cred->password_id = id;
 	xstrlcpy(cred->state, "unconfirmed", sizeof(cred->state));
+	/* An adopted password carries the window of the interrupted attempt:
+	 * record that one, so that the caller moves it to the job's. */
+	if (window[0] && (window[0] != cred->valid_from || window[1] != cred->valid_until) &&
+	    (e = pinstore_cred_window(pr->db, cred->rowid, window[0], window[1], errbuf)) != ERR_OK)
+		return db_failed(pr, dj, e, errbuf);
 	return PR_DONE;
 }
 
@@ -679,7 +691,7 @@ static enum pinrun_result revoke_one(struct pinrun *pr, const struct due_job *dj
 		n = 1;
 	} else {
 		/* Intent only: look for what an interrupted create left, by name. */
-		if ((e = find_own(pr, dj->j.device, cred, &ids, &n, &st, errbuf)) != ERR_OK)
+		if ((e = find_own(pr, dj->j.device, cred, &ids, &n, NULL, &st, errbuf)) != ERR_OK)
 			return failed(pr, dj, &st, e, 0, errbuf);
 		if (n && (e = pinstore_cred_password(pr->db, cred->rowid, ids[0], NULL, NULL,
 						     errbuf)) != ERR_OK) {
