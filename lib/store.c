@@ -858,8 +858,9 @@ enum err store_health(sqlite3 *db, const struct config *cfg, time_t now, struct 
 				 "  AND j.reservation_id = c.reservation_id AND j.device_id = c.device_id "
 				 "  AND j.status IN ('pending', 'running', 'failed') "
 				 "  AND j.due_at + " HEALTH_GRACE_STR " <= ?1))",
-				 now, (sqlite3_int64)(cfg->pins.revoke_after - cfg->pins.valid_after +
-						      HEALTH_GRACE), &h->unrevoked, errbuf);
+				 now, (sqlite3_int64)cfg->pins.revoke_after -
+				 (sqlite3_int64)cfg->pins.valid_after + HEALTH_GRACE,
+				 &h->unrevoked, errbuf);
 	if (e == ERR_OK)
 		e = health_jobs(db, now, &h->overdue, errbuf);
 	if (e == ERR_OK)

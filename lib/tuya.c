@@ -949,8 +949,6 @@ static enum err send_request(struct tuya_client *c, const char *what,
 
 	e = http_request(c->http, method, strbuf_str(&url), headers, body,
 			 body_len, &resp, herr);
-	if (!token_call)
-		st->sent = 1;
 	if (e) {
 		st->cls = e == ERR_UNAVAILABLE ? TUYA_RETRY : TUYA_PERMANENT;
 		e = ERRF(errbuf, e, "%s: cannot %s: %s", who, what, herr);
@@ -1157,6 +1155,7 @@ static enum err send_password(struct tuya_client *c, const char *what,
 	char enc[33];
 	enum err e;
 
+	st->sent = 0;
 	if (!name || !printable(name, TUYA_NAME_MAX, 1)) {
 		st->cls = TUYA_PERMANENT;
 		return ERRF(errbuf, ERR_DATA,
@@ -1192,7 +1191,8 @@ static enum err send_password(struct tuya_client *c, const char *what,
 	tuya_password_body(name, enc, ticket.id, effective, invalid, &body);
 	if (c->step)
 		c->step(c->step_ctx, "ticket");
-	st->sent = 0;	/* the ticket call is not the write */
+	/* From here the write may reach the cloud, whatever the call returns. */
+	st->sent = 1;
 	e = call_api(c, what, device, method, path, body.buf, body.len, env, st,
 		     errbuf);
 	if (c->step)

@@ -16,6 +16,8 @@ L2=63dd7e20333d8b60be51a002
 D1=ac01lock0123456789abcd		# Wi-Fi, online
 D2=ac02lock0123456789abcd		# Wi-Fi, online (listing L2)
 D3=ac03lock0123456789abcd		# Wi-Fi, taken offline by some cases
+Z1=ac04lock0123456789abcd		# Zigbee
+Z2=ac05lock0123456789abcd		# Zigbee whose deliveries fail (storage full)
 cat > "$T/tuya.json" <<EOF
 {
   "client_id": "fake4client6id8xyzw12",
@@ -23,7 +25,9 @@ cat > "$T/tuya.json" <<EOF
   "devices": [
     {"id": "$D1", "name": "front door", "pin_length": 7},
     {"id": "$D2", "name": "other listing", "pin_length": 7},
-    {"id": "$D3", "name": "sleepy keypad", "pin_length": 7}
+    {"id": "$D3", "name": "sleepy keypad", "pin_length": 7},
+    {"id": "$Z1", "name": "zigbee door", "pin_length": 7, "protocol": "zigbee"},
+    {"id": "$Z2", "name": "full zigbee door", "pin_length": 7, "protocol": "zigbee", "fail_delivery": 5}
   ]
 }
 EOF
@@ -287,6 +291,57 @@ case4() {
 	[ "$(jq '.health | [.[] | length] | add' "$T/out")" = 0 ] || fail "health: $(jq .health "$T/out")"
 }
 
+# The same on a Zigbee lock, through its gateway: created while the lock is
+# offline (phase 1, delivery_status 1: unconfirmed, no hook), confirmed
+# when it comes back; deleted while offline (the lock still has it:
+# revoking), confirmed gone (phase 4) when it comes back.
+case4z() {
+	new_case
+	R=a650f1a2c3d4e5f6a7b8e014 C=RVA04Z
+	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-12)"
+	expect 0 sr locks add $L1 $Z1
+	expect 0 sr --now $NOW
+	online $Z1 false
+	expect 1 pr --now $GEN
+	[ "$(creds $R $Z1)" = "unconfirmed " ] || fail "offline create: $(creds $R $Z1)"
+	[ ! -s "$T/on_pin.out" ] || fail "the guest was told a PIN the lock does not have"
+	online $Z1 true
+	expect 0 pr --now 2026-12-10T16:01:00Z
+	[ "$(creds $R $Z1)" = "active " ] || fail "after the lock came back: $(creds $R $Z1)"
+	[ -s "$T/on_pin.out" ] || fail "the guest was not told"
+	online $Z1 false
+	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-12 canceled)"
+	expect 0 sr --now 2026-12-10T17:00:00Z
+	expect 1 pr --now 2026-12-10T17:00:00Z
+	[ "$(creds $R $Z1)" = "revoking " ] || fail "offline delete: $(creds $R $Z1)"
+	[ "$(live $Z1 $C)" = 1 ] || fail "the fake dropped it before the lock did"
+	online $Z1 true
+	expect 0 pr --now 2026-12-10T17:02:00Z
+	[ "$(creds $R $Z1)" = "revoked " ] || fail "after the lock came back: $(creds $R $Z1)"
+	[ "$(field $Z1 $C phase)" = null ] && [ "$(live $Z1 $C)" = 0 ] || fail "still on the lock: $(cat "$T/state")"
+}
+
+# A delivery that fails on the lock (Zigbee delivery_status 5, storage
+# full): the job fails, on_failure runs, nothing counts as on the lock, the
+# guest is not told a code that does not work, and status shows the job.
+case4f() {
+	new_case
+	R=a650f1a2c3d4e5f6a7b8e024 C=RVA04F
+	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-12)"
+	expect 0 sr locks add $L1 $Z2
+	expect 0 sr --now $NOW
+	expect 1 pr --now $GEN
+	grep -q "lock $Z2 failed to take the PIN of $C" "$T/err" || fail "stderr: $(cat "$T/err")"
+	[ "$(job "generate:$R:$Z2" status)" = failed ] || fail "job $(job "generate:$R:$Z2" status)"
+	[ "$(creds $R $Z2)" = "revoked " ] || fail "credential: $(creds $R $Z2)"
+	grep -q "\"jobId\":\"generate:$R:$Z2\"" "$T/on_failure.out" || fail "on_failure: $(cat "$T/on_failure.out" 2>/dev/null)"
+	[ ! -s "$T/on_pin.out" ] || fail "the guest was told a PIN that failed"
+	expect 0 sr --now 2026-12-10T16:30:00Z
+	expect 1 sr --now 2026-12-10T16:30:00Z status --json
+	jq -e --arg c $C '.health.overdueJobs | map(select(.reservationCode == $c and .status == "failed")) | length == 1' "$T/out" >/dev/null ||
+		fail "status does not show the failed job: $(jq .health "$T/out")"
+}
+
 # ---- defect 6: pin-runner acts on the row as it is when claimed ----------
 # The due list is read; before the claim the stay is shortened.  The lock
 # gets the new, shorter window.
@@ -414,6 +469,8 @@ run_case "defect 2: a booking shifted off the pages read is confirmed by id and 
 run_case "R6 guard: only the removals wait for --force" case2b
 run_case "defect 3: adoption takes only its own name, never an operator's or another booking's password" case3
 run_case "defect 4: a delete on an offline lock is revoking until confirmed, and status says so" case4
+run_case "defect 4: a Zigbee lock, offline: unconfirmed, then active; revoking, then revoked" case4z
+run_case "defect 4: a delivery the lock fails: job failed, on_failure, no hook" case4f
 run_case "defect 6: the claim acts on the row as it is, not on the due list's copy" case6
 run_case "defect 7: a stale update is dropped, the lock keeps the stay's window" case7
 run_case "defect 8: a stay extended past the window is confirmed by id and extended, not revoked" case8

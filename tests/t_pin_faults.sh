@@ -243,6 +243,9 @@ case2() {
 		[ "$(job_field "$job" next_attempt_at)" = $((now + delay)) ] ||
 			fail "attempt $n: next_attempt_at = now + $(($(job_field "$job" next_attempt_at) - now)), want now + $delay"
 		truth $R $D $C
+		# No create went out: no intent is left behind to resolve.
+		[ "$(sql "SELECT count(*) FROM credentials WHERE state = 'creating'")" = 0 ] ||
+			fail "attempt $n left an intent: $(sql "SELECT id, state FROM credentials")"
 		now=$((now + delay))
 	done
 	[ "$(live_passwords $D $C)" = 0 ] || fail "a password appeared"

@@ -29,6 +29,7 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
 command -v flock >/dev/null 2>&1 || missing="$missing util-linux"
 command -v jq >/dev/null 2>&1 || missing="$missing jq"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 
 [ -z "$missing" ] && exit 0
 
