@@ -3,9 +3,11 @@
  *
  * Run by cron every minute, so the idle path is the hot path (P7): take the
  * lock, open the database, find nothing due, exit 0 - no DNS lookup, no
- * connection, no token request.  Otherwise: one Tuya client (one HTTP
- * connection, the cached token, P6), the due jobs oldest first (P1), each
- * executed by lib/pinrun.c and recorded before the next one starts.
+ * connection, no token request, and no write unless the run log needs one.
+ * Otherwise: one Tuya client (one HTTP connection, the cached token, P6),
+ * the due jobs oldest first (P1), each claimed again and executed by
+ * lib/pinrun.c, and recorded before the next one starts.  Each run's
+ * outcome goes to pin_runner_log for `stays-reconcile status`.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -143,7 +145,8 @@ static void remember(struct tally *t, const char *msg)
 
 /*
  * P1: claim each due job again (it may have changed since the list was
- * read) and execute it.  Returns 0, or the exit status that stops the run.
+ * read) and execute it, counting the outcomes in t; t->code is set when
+ * the run must stop (credentials refused, Tuya unreachable) or exit 77.
  */
 static void run_jobs(struct global *g, struct pinrun *pr, const struct due_job *due,
 		     size_t n, struct tally *t)

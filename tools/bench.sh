@@ -74,6 +74,6 @@ sed -n 's/^reconciled: \(.*\)/    \1/p' "$d/out"
 measure "reconcile, unchanged" "$build/stays-reconcile" -c "$d/c.conf" -v --now 2026-12-01T12:30:00Z
 sed -n 's/^reconciled: \(.*\)/    \1/p' "$d/out"
 measure "reconcile --dry-run" "$build/stays-reconcile" -c "$d/c.conf" --now 2026-12-01T12:30:00Z run --dry-run
-measure "pin-runner, idle" "$build/pin-runner" -c "$d/c.conf" --now 2026-11-29T00:00:00Z
+measure "pin-runner, idle" "$build/pin-runner" -c "$d/c.conf" --now 2026-12-01T12:35:00Z
 measure "status --json" "$build/stays-reconcile" -c "$d/c.conf" --now 2026-12-01T12:40:00Z status --json
 ls -l "$d/stays.db" | awk '{printf "database size: %d KiB\n", $5 / 1024}'
