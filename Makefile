@@ -4,6 +4,7 @@
 #   make check      unit tests (cmocka) + end-to-end tests against tests/fakeapi
 #   make sanitize   the whole suite under ASan + UBSan
 #   make valgrind   the whole suite under valgrind
+#   make soak       thousands of random histories (tests/history.c)
 #   make demo       a full reconcile on a demo data set, then status --json
 #   make install    PREFIX, DESTDIR, BINDIR, MANDIR are honoured
 
@@ -45,8 +46,9 @@ TEST_SRC  = $(wildcard tests/test_*.c)
 TEST_BINS = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FAKE_SRC  = $(wildcard tests/fakeapi*.c)
 FAKE      = $(BUILD)/fakeapi
+HISTORY   = $(BUILD)/tests/history
 
-.PHONY: all deps check unit e2e sanitize valgrind demo bench clean install uninstall lint
+.PHONY: all deps check unit e2e sanitize valgrind soak demo bench clean install uninstall lint
 .SUFFIXES:
 
 all: $(PROGS)
@@ -80,17 +82,25 @@ $(BUILD)/pin-runner: $(BUILD)/pinjobs.o $(BUILD)/cli.o $(LIBA)
 $(BUILD)/tests/test_%: $(BUILD)/tests/test_%.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS) $(TEST_LIBS) -pthread
 
+$(HISTORY): $(BUILD)/tests/history.o $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS)
+
 $(FAKE): $(FAKE_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FAKE_LIBS) -lpthread
 
-check: $(PROGS) $(TEST_BINS) $(FAKE)
+check: $(PROGS) $(TEST_BINS) $(FAKE) $(HISTORY)
 	@sh tests/run.sh $(BUILD)
+
+# Many more random histories than make check runs (tests/history.c).
+SOAK_SEEDS ?= 2000
+soak: $(PROGS) $(FAKE) $(HISTORY)
+	BIN=$(CURDIR)/$(BUILD) $(HISTORY) --seeds $(SOAK_SEEDS) --first 1000
 
 sanitize:
 	$(MAKE) BUILD=build-san CFLAGS="-O1 -g" \
 	  SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" check
 
-valgrind: $(PROGS) $(TEST_BINS) $(FAKE)
+valgrind: $(PROGS) $(TEST_BINS) $(FAKE) $(HISTORY)
 	@CHECK_WRAP="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect" \
 	  sh tests/run.sh $(BUILD)
 

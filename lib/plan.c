@@ -414,8 +414,16 @@ static void lock_active(struct ctx *c, const struct resv *r, const struct lock_m
 			return;
 	} else if (!cred || strcmp(cred->state, "creating") == 0 ||
 		   is_status(gen, "pending") || is_status(gen, "running")) {
-		/* Not yet on the lock: the generate job carries the window. */
-		want_job(c, r, "generate", l->device, gdue, vf, vu, 0, 0);
+		/*
+		 * Not yet confirmed on the lock: the generate job carries the
+		 * window.  If a password may already be there with another
+		 * window (an intent, an unconfirmed create, a create retried),
+		 * the job is due at once: it moves the window (R5), so the old
+		 * one does not open the door meanwhile.
+		 */
+		int moved = cred && (cred->valid_from != vf || cred->valid_until != vu);
+
+		want_job(c, r, "generate", l->device, moved ? c->now : gdue, vf, vu, 0, 0);
 		drop_job(c, r, r->id, "update", l->device,
 			 "the generate job carries the window", 0);
 	} else if (cred->valid_from != vf || cred->valid_until != vu) {

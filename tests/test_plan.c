@@ -835,6 +835,23 @@ static void test_window_while_unconfirmed(void **state)
 	tc.want = "";
 	tc.want_stats = (struct plan_stats){ .fetched = 1, .unchanged = 1 };
 	check_case(&tc);
+
+	/*
+	 * The stay moves a day later while the create waits for the lock
+	 * (found by tests/history.c): the password already sent has the old
+	 * window, which would open the door a day early.  The generate job
+	 * is due at once, to move it, not at the new generate time.
+	 */
+	tc.fetched[0] = R("1", "L1", "2026-12-11", "2026-12-13", "booked", "");
+	tc.jobs[0] = J("generate", "1", "D1", "2026-12-10T16:01:00Z", VF, VU, "pending");
+	tc.jobs[1] = J("revoke", "1", "D1", RDUE, NULL, NULL, "pending");
+	tc.nj = 2;
+	tc.want = "update 1 active\n"
+		"reschedule generate:1:D1 due=2026-12-10T16:30:00Z"
+		" vf=2026-12-11T18:00:00Z vu=2026-12-13T14:00:00Z pending\n"
+		"reschedule revoke:1:D1 due=2026-12-14T14:00:00Z pending\n";
+	tc.want_stats = (struct plan_stats){ .fetched = 1, .updated = 1 };
+	check_case(&tc);
 }
 
 /*
