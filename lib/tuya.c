@@ -725,7 +725,7 @@ enum err tuya_parse_password(const cJSON *obj, struct tuya_password *out,
 	assert(out);
 	if (!cJSON_IsObject(obj))
 		return ERRF(errbuf, ERR_PROTOCOL, "password entry is not an object");
-	if (json_int64(field(obj, "id"), &id) < 0 || id <= 0)
+	if (json_int64(field(obj, "id"), &id) < 0 || !ids_password_valid(id))
 		return ERRF(errbuf, ERR_PROTOCOL,
 			    "password entry has no valid 'id'");
 	if (json_int64(field(obj, "phase"), &phase) < 0 ||
@@ -793,7 +793,7 @@ enum err tuya_parse_create(const cJSON *result, int64_t *id, char *errbuf)
 	long long v;
 
 	if (!cJSON_IsObject(result) || json_int64(field(result, "id"), &v) < 0 ||
-	    v <= 0)
+	    !ids_password_valid(v))
 		return ERRF(errbuf, ERR_PROTOCOL,
 			    "create result has no valid 'id'");
 	*id = (int64_t)v;
@@ -1095,13 +1095,13 @@ static int check_device(const char *device, struct tuya_status *st,
 	return -1;
 }
 
-/* check_device() and a password id > 0. */
+/* check_device() and ids_password_valid(). */
 static int check_password(const char *device, int64_t id, struct tuya_status *st,
 			  char *errbuf)
 {
 	if (check_device(device, st, errbuf) < 0)
 		return -1;
-	if (id > 0)
+	if (ids_password_valid(id))
 		return 0;
 	st->cls = TUYA_PERMANENT;
 	ERRF(errbuf, ERR_DATA, "tuya device '%s': invalid password id %lld", device,
