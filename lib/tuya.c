@@ -1,37 +1,27 @@
 /*
- * tuya.c - Tuya Cloud client: signing, token, ticket, PIN crypto, temporary
- * passwords (tuya-api.md).
+ * tuya.c - the Tuya Cloud client (tuya-api.md): the token policy, signed
+ * requests over a borrowed struct http, and the ticket and temporary
+ * password calls.  Signing and crypto are tuya_sign.c's, the reading of
+ * answers tuya_parse.c's; this file decides what to send, when, and what
+ * an answer means for the caller (struct tuya_status).
  *
- * All cryptography is OpenSSL libcrypto (EVP digests and ciphers, HMAC);
- * nothing here implements a primitive.  Secrets (client secret, tokens,
- * signatures, ticket keys, PINs and the bodies that carry an encrypted PIN)
- * are never formatted into a message, and the buffers that held them are
- * wiped before they are freed or go out of scope.
- *
- * Every answer is untrusted: the envelope and each result are type-checked
- * field by field, integers must be exact, strings are length-capped, and
- * the cloud's own msg is reduced to printable ASCII before it is quoted.
+ * Secrets (client secret, tokens, signatures, ticket keys, PINs and the
+ * bodies that carry an encrypted PIN) are never formatted into a message,
+ * and the buffers that held them are wiped before they are freed or go out
+ * of scope.  A failure msg that echoes the token or the secret is withheld.
  */
 #include <assert.h>
-#include <ctype.h>
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/crypto.h>
 
 #include "ids.h"
 #include "tuya.h"
+#include "tuya_parse.h"
+#include "tuya_sign.h"
 #include "banned.h"
-
-#define MAX_SAFE_DOUBLE_INT 9007199254740992.0 /* 2^53 */
-#define MAX_LIST_ENTRIES 10000
-#define MAX_EXPIRE_S (30LL * 86400)
-#define EMPTY_SHA256 \
-	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 struct tuya_client {
 	char *base_url;          /* without a trailing '/' */
@@ -144,663 +134,6 @@ static void status_reset(struct tuya_status *st)
 }
 
 /* ------------------------------------------------------------------------
- * Small helpers
- */
-
-static void hex_encode(const unsigned char *in, size_t n, char *out, int upper)
-{
-	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Copy s into out (size bytes) keeping printable ASCII, other bytes as '?',
- * truncated; for quoting untrusted text in messages. */
-static void sanitize(const char *s, char *out, size_t size)
-{
-	size_t j = 0;
-
-	if (!size)
-		return;
-	for (size_t i = 0; s[i] && j + 1 < size; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		out[j++] = (ch >= 0x20 && ch < 0x7f) ? (char)ch : '?';
-	}
-	out[j] = '\0';
-}
-
-/* 1 if s is 1..max-1 printable ASCII characters (space allowed if
- * allow_space). */
-static int printable(const char *s, size_t max, int allow_space)
-{
-	size_t n = 0;
-
-	for (; s[n]; n++) {
-		unsigned char ch = (unsigned char)s[n];
-
-		if (ch < 0x20 || ch >= 0x7f || (ch == ' ' && !allow_space))
-			return 0;
-		if (n + 1 >= max)
-			return 0;
-	}
-	return n > 0;
-}
-
-static int valid_pin(const char *pin, size_t min, size_t max)
-{
-	size_t n = strlen(pin);
-
-	if (n < min || n > max)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (pin[i] < '0' || pin[i] > '9')
-			return 0;
-	return 1;
-}
-
-static void strbuf_wipe(struct strbuf *sb)
-{
-	if (sb->buf)
-		OPENSSL_cleanse(sb->buf, sb->alloc);
-	strbuf_release(sb);
-}
-
-/* Append s as a JSON string literal (quoted, escaped). */
-static void json_add_string(struct strbuf *sb, const char *s)
-{
-	strbuf_adds(sb, "\"");
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\') {
-			char esc[2] = { '\\', (char)ch };
-
-			strbuf_add(sb, esc, 2);
-		} else if (ch < 0x20 || ch == 0x7f) {
-			strbuf_addf(sb, "\\u%04x", ch);
-		} else {
-			strbuf_add(sb, s, 1);
-		}
-	}
-	strbuf_adds(sb, "\"");
-}
-
-/* ------------------------------------------------------------------------
- * Signing
- */
-
-static int sha256_hex(const void *data, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (!EVP_Digest(data ? data : "", len, md, &mdlen, EVP_sha256(), NULL) ||
-	    mdlen != 32) {
-		out[0] = '\0';
-		return -1;
-	}
-	hex_encode(md, 32, out, 0);
-	return 0;
-}
-
-/* Percent-decode s[0..n) into a new string ("+" is a space).  NULL when an
- * escape is malformed or decodes to NUL. */
-static char *url_decode(const char *s, size_t n)
-{
-	char *out = xmalloc(n + 1);
-	size_t j = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '%') {
-			int hi, lo;
-
-			if (i + 2 >= n) {
-				free(out);
-				return NULL;
-			}
-			hi = hex_value((unsigned char)s[i + 1]);
-			lo = hex_value((unsigned char)s[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-				free(out);
-				return NULL;
-			}
-			out[j++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else if (s[i] == '+') {
-			out[j++] = ' ';
-		} else {
-			out[j++] = s[i];
-		}
-	}
-	out[j] = '\0';
-	return out;
-}
-
-struct qparam {
-	char *key;
-	char *val;
-	size_t idx;   /* original position, for a stable sort */
-};
-
-static int qparam_cmp(const void *a, const void *b)
-{
-	const struct qparam *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-
-	if (c)
-		return c;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-enum err tuya_string_to_sign(const char *method, const char *path_and_query,
-			     const void *body, size_t body_len,
-			     const char *signed_headers, struct strbuf *out)
-{
-	struct qparam *params = NULL;
-	size_t nparams = 0, alloc = 0;
-	const char *q = strchr(path_and_query, '?');
-	size_t pathlen = q ? (size_t)(q - path_and_query) : strlen(path_and_query);
-	char hash[65];
-	enum err e = ERR_OK;
-
-	assert(body || body_len == 0);
-	strbuf_reset(out);
-	if (sha256_hex(body, body_len, hash) < 0)
-		return ERR_INTERNAL;
-	for (const char *m = method; *m; m++) {
-		char up = (char)toupper((unsigned char)*m);
-
-		strbuf_add(out, &up, 1);
-	}
-	strbuf_addf(out, "\n%s\n%s\n", hash, signed_headers ? signed_headers : "");
-	strbuf_add(out, path_and_query, pathlen);
-	if (!q)
-		return ERR_OK;
-
-	for (const char *p = q + 1; *p;) {
-		size_t seg = strcspn(p, "&#");
-		const char *eq = memchr(p, '=', seg);
-		size_t klen = eq ? (size_t)(eq - p) : seg;
-
-		if (seg > 0) {
-			params = xgrow(params, sizeof(*params), nparams + 1, &alloc);
-			params[nparams].key = url_decode(p, klen);
-			params[nparams].val = eq ? url_decode(eq + 1, seg - klen - 1)
-						 : xstrdup("");
-			params[nparams].idx = nparams;
-			nparams++;
-			if (!params[nparams - 1].key || !params[nparams - 1].val) {
-				e = ERR_DATA;
-				goto out;
-			}
-		}
-		p += seg;
-		if (*p != '&')
-			break;
-		p++;
-	}
-	if (nparams) {
-		qsort(params, nparams, sizeof(*params), qparam_cmp);
-		strbuf_adds(out, "?");
-		for (size_t i = 0; i < nparams; i++)
-			strbuf_addf(out, "%s%s=%s", i ? "&" : "", params[i].key,
-				    params[i].val);
-	}
-out:
-	for (size_t i = 0; i < nparams; i++) {
-		free(params[i].key);
-		free(params[i].val);
-	}
-	free(params);
-	if (e)
-		strbuf_reset(out);
-	return e;
-}
-
-enum err tuya_sign(const char *client_id, const char *secret,
-		   const char *access_token, long long t_ms, const char *nonce,
-		   const char *string_to_sign, char out[TUYA_SIGN_LEN + 1])
-{
-	struct strbuf msg = STRBUF_INIT;
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	size_t klen = strlen(secret);
-	enum err e = ERR_OK;
-
-	out[0] = '\0';
-	strbuf_adds(&msg, client_id);
-	strbuf_adds(&msg, access_token ? access_token : "");
-	strbuf_addf(&msg, "%lld", t_ms);
-	strbuf_adds(&msg, nonce ? nonce : "");
-	strbuf_adds(&msg, string_to_sign);
-	if (klen > INT_MAX ||
-	    !HMAC(EVP_sha256(), secret, (int)klen,
-		  (const unsigned char *)strbuf_str(&msg), msg.len, md, &mdlen) ||
-	    mdlen != 32) {
-		e = ERR_INTERNAL;
-		goto out;
-	}
-	hex_encode(md, 32, out, 1);
-out:
-	OPENSSL_cleanse(md, sizeof(md));
-	strbuf_wipe(&msg);
-	return e;
-}
-
-/* ------------------------------------------------------------------------
- * AES
- */
-
-/* AES-ECB with PKCS#7 padding over in[0..n) into out (room for n + 16).
- * Returns the output length, or -1 (bad padding on decryption, or a
- * libcrypto failure). */
-static int aes_ecb(const EVP_CIPHER *cipher, int enc, const unsigned char *key,
-		   const unsigned char *in, int n, unsigned char *out)
-{
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int len1 = 0, len2 = 0, ok;
-
-	if (!ctx)
-		return -1;
-	ok = EVP_CipherInit_ex(ctx, cipher, NULL, key, NULL, enc) &&
-	     EVP_CIPHER_CTX_set_padding(ctx, 1) &&
-	     EVP_CipherUpdate(ctx, out, &len1, in, n) &&
-	     EVP_CipherFinal_ex(ctx, out + len1, &len2);
-	EVP_CIPHER_CTX_free(ctx);
-	return ok ? len1 + len2 : -1;
-}
-
-enum err tuya_decrypt_ticket_key(const char *secret, const char *ticket_key_hex,
-				 unsigned char out_key[17], char *errbuf)
-{
-	unsigned char cipher[64], plain[64 + 16];
-	size_t hexlen = strlen(ticket_key_hex), n;
-	int plen;
-	enum err e = ERR_OK;
-
-	memset(out_key, 0, 17);
-	if (strlen(secret) != 32)
-		return ERRF(errbuf, ERR_CONFIG,
-			    "tuya client secret must be 32 characters, not %zu",
-			    strlen(secret));
-	if (hexlen == 0 || hexlen % 32 != 0 || hexlen > 2 * sizeof(cipher))
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "ticket key has %zu hex digits, not a multiple of 32 up to 128",
-			    hexlen);
-	n = hexlen / 2;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hex_value((unsigned char)ticket_key_hex[2 * i]);
-		int lo = hex_value((unsigned char)ticket_key_hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0) {
-			e = ERRF(errbuf, ERR_PROTOCOL, "ticket key is not hex");
-			goto out;
-		}
-		cipher[i] = (unsigned char)(hi << 4 | lo);
-	}
-	plen = aes_ecb(EVP_aes_256_ecb(), 0, (const unsigned char *)secret,
-		       cipher, (int)n, plain);
-	if (plen < 0) {
-		e = ERRF(errbuf, ERR_PROTOCOL,
-			 "cannot decrypt the ticket key (wrong client secret?)");
-		goto out;
-	}
-	if (plen != 16) {
-		e = ERRF(errbuf, ERR_PROTOCOL,
-			 "decrypted ticket key has %d bytes, not 16", plen);
-		goto out;
-	}
-	memcpy(out_key, plain, 16);
-	out_key[16] = 0;
-out:
-	OPENSSL_cleanse(cipher, sizeof(cipher));
-	OPENSSL_cleanse(plain, sizeof(plain));
-	return e;
-}
-
-enum err tuya_encrypt_pin(const unsigned char key16[16], const char *pin,
-			  char *out, size_t size)
-{
-	unsigned char cipher[48];
-	size_t n = strlen(pin), clen = 16 * (n / 16 + 1);
-	int len;
-
-	if (size)
-		out[0] = '\0';
-	if (!valid_pin(pin, 1, 32))
-		return ERR_DATA;
-	if (size < 2 * clen + 1)
-		return ERR_INTERNAL;
-	len = aes_ecb(EVP_aes_128_ecb(), 1, key16, (const unsigned char *)pin,
-		      (int)n, cipher);
-	if (len < 0 || (size_t)len != clen) {
-		OPENSSL_cleanse(cipher, sizeof(cipher));
-		return ERR_INTERNAL;
-	}
-	hex_encode(cipher, clen, out, 0);
-	OPENSSL_cleanse(cipher, sizeof(cipher));
-	return ERR_OK;
-}
-
-void tuya_password_body(const char *name, const char *password_hex,
-			const char *ticket_id, long long effective,
-			long long invalid, struct strbuf *out)
-{
-	strbuf_reset(out);
-	strbuf_adds(out, "{\"name\":");
-	json_add_string(out, name);
-	strbuf_adds(out, ",\"password\":");
-	json_add_string(out, password_hex);
-	strbuf_adds(out, ",\"password_type\":\"ticket\",\"ticket_id\":");
-	json_add_string(out, ticket_id);
-	strbuf_addf(out, ",\"effective_time\":%lld,\"invalid_time\":%lld,\"type\":0}",
-		    effective, invalid);
-}
-
-/* ------------------------------------------------------------------------
- * Parsing
- */
-
-/* An exact integer: a number without fraction within +-2^53, or a string of
- * 1..19 digits that fits in int64.  Returns 0 or -1. */
-static int json_int64(const cJSON *item, long long *out)
-{
-	if (cJSON_IsNumber(item)) {
-		double d = item->valuedouble;
-
-		if (!(d >= -MAX_SAFE_DOUBLE_INT && d <= MAX_SAFE_DOUBLE_INT))
-			return -1;   /* also NaN */
-		if ((double)(long long)d != d)
-			return -1;
-		*out = (long long)d;
-		return 0;
-	}
-	if (cJSON_IsString(item) && item->valuestring) {
-		const char *s = item->valuestring;
-		size_t n = strlen(s);
-		char *end;
-		long long v;
-
-		if (n == 0 || n > 19 || strspn(s, "0123456789") != n)
-			return -1;
-		errno = 0;
-		v = strtoll(s, &end, 10);
-		if (errno || *end)
-			return -1;
-		*out = v;
-		return 0;
-	}
-	return -1;
-}
-
-static const cJSON *field(const cJSON *obj, const char *name)
-{
-	return cJSON_GetObjectItemCaseSensitive(obj, name);
-}
-
-void tuya_envelope_release(struct tuya_envelope *env)
-{
-	cJSON_Delete(env->root);
-	env->root = NULL;
-	env->result = NULL;
-	env->success = 0;
-	env->code = 0;
-	env->msg[0] = '\0';
-}
-
-enum err tuya_parse_envelope(const char *body, size_t len,
-			     struct tuya_envelope *env, char *errbuf)
-{
-	const char *end = NULL;
-	const cJSON *succ, *code, *msg;
-	cJSON *root;
-
-	env->root = NULL;
-	tuya_envelope_release(env);
-	if (!body || len == 0)
-		return ERRF(errbuf, ERR_PROTOCOL, "empty response");
-	root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-	if (!root)
-		return ERRF(errbuf, ERR_PROTOCOL, "response is not JSON");
-	for (; end && end < body + len; end++) {
-		if (!isspace((unsigned char)*end)) {
-			cJSON_Delete(root);
-			return ERRF(errbuf, ERR_PROTOCOL,
-				    "response has data after the JSON value");
-		}
-	}
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		return ERRF(errbuf, ERR_PROTOCOL, "response is not a JSON object");
-	}
-	succ = field(root, "success");
-	if (!cJSON_IsBool(succ)) {
-		cJSON_Delete(root);
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "response has no boolean 'success'");
-	}
-	if (cJSON_IsTrue(succ)) {
-		env->root = root;
-		env->success = 1;
-		env->result = field(root, "result");
-		return ERR_OK;
-	}
-	code = field(root, "code");
-	if (json_int64(code, &env->code) < 0 || env->code == 0) {
-		cJSON_Delete(root);
-		env->code = 0;
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "failure response has no integer 'code'");
-	}
-	msg = field(root, "msg");
-	if (msg && !cJSON_IsNull(msg)) {
-		if (!cJSON_IsString(msg) || !msg->valuestring) {
-			cJSON_Delete(root);
-			env->code = 0;
-			return ERRF(errbuf, ERR_PROTOCOL,
-				    "failure response has a 'msg' that is not a string");
-		}
-		sanitize(msg->valuestring, env->msg, sizeof(env->msg));
-	}
-	env->root = root;
-	env->success = 0;
-	return ERR_OK;
-}
-
-/* Copy a string field into out (size bytes): printable, no space. */
-static int get_token_string(const cJSON *obj, const char *name, char *out,
-			    size_t size)
-{
-	const cJSON *it = field(obj, name);
-
-	if (!cJSON_IsString(it) || !it->valuestring ||
-	    !printable(it->valuestring, size, 0))
-		return -1;
-	return xstrlcpy(out, it->valuestring, size);
-}
-
-enum err tuya_parse_token(const cJSON *result, long long now_ms,
-			  struct tuya_token *out, char *errbuf)
-{
-	const cJSON *exp;
-	long long secs;
-
-	memset(out, 0, sizeof(*out));
-	if (!cJSON_IsObject(result))
-		return ERRF(errbuf, ERR_PROTOCOL, "token result is not an object");
-	if (get_token_string(result, "access_token", out->access,
-			     sizeof(out->access)) < 0) {
-		memset(out, 0, sizeof(*out));
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "token result has no valid 'access_token'");
-	}
-	if (field(result, "refresh_token") &&
-	    get_token_string(result, "refresh_token", out->refresh,
-			     sizeof(out->refresh)) < 0) {
-		OPENSSL_cleanse(out, sizeof(*out));
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "token result has an invalid 'refresh_token'");
-	}
-	exp = field(result, "expire_time");
-	if (!exp)
-		exp = field(result, "expire");
-	if (json_int64(exp, &secs) < 0 || secs < 1 || secs > MAX_EXPIRE_S) {
-		OPENSSL_cleanse(out, sizeof(*out));
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "token result has no valid 'expire_time'");
-	}
-	out->expires_at = now_ms + secs * 1000;
-	return ERR_OK;
-}
-
-enum err tuya_parse_ticket(const cJSON *result, const char *secret,
-			   struct tuya_ticket *out, char *errbuf)
-{
-	const cJSON *id, *key, *exp;
-	enum err e;
-
-	memset(out, 0, sizeof(*out));
-	out->expire_time = -1;
-	if (!cJSON_IsObject(result))
-		return ERRF(errbuf, ERR_PROTOCOL, "ticket result is not an object");
-	id = field(result, "ticket_id");
-	if (!cJSON_IsString(id) || !id->valuestring ||
-	    !printable(id->valuestring, sizeof(out->id), 0))
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "ticket result has no valid 'ticket_id'");
-	key = field(result, "ticket_key");
-	if (!cJSON_IsString(key) || !key->valuestring)
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "ticket result has no string 'ticket_key'");
-	exp = field(result, "expire_time");
-	if (exp && !cJSON_IsNull(exp) && json_int64(exp, &out->expire_time) < 0)
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "ticket result has a non-integer 'expire_time'");
-	e = tuya_decrypt_ticket_key(secret, key->valuestring, out->key, errbuf);
-	if (e) {
-		OPENSSL_cleanse(out, sizeof(*out));
-		return e;
-	}
-	xstrlcpy(out->id, id->valuestring, sizeof(out->id));
-	return ERR_OK;
-}
-
-void tuya_password_release(struct tuya_password *p)
-{
-	free(p->name);
-	memset(p, 0, sizeof(*p));
-}
-
-void tuya_password_list_release(struct tuya_password_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		tuya_password_release(&l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
-enum err tuya_parse_password(const cJSON *obj, struct tuya_password *out,
-			     char *errbuf)
-{
-	const cJSON *name, *ds;
-	long long id, phase, eff, inv, dsv = -1;
-
-	assert(out);
-	if (!cJSON_IsObject(obj))
-		return ERRF(errbuf, ERR_PROTOCOL, "password entry is not an object");
-	if (json_int64(field(obj, "id"), &id) < 0 || !ids_password_valid(id))
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "password entry has no valid 'id'");
-	if (json_int64(field(obj, "phase"), &phase) < 0 ||
-	    phase < INT_MIN || phase > INT_MAX)
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "password %lld has no valid 'phase'", id);
-	if (json_int64(field(obj, "effective_time"), &eff) < 0)
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "password %lld has no integer 'effective_time'", id);
-	if (json_int64(field(obj, "invalid_time"), &inv) < 0)
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "password %lld has no integer 'invalid_time'", id);
-	name = field(obj, "name");
-	if (name && !cJSON_IsNull(name) &&
-	    (!cJSON_IsString(name) || !name->valuestring))
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "password %lld has a 'name' that is not a string", id);
-	ds = field(obj, "delivery_status");
-	if (ds && !cJSON_IsNull(ds) &&
-	    (json_int64(ds, &dsv) < 0 || dsv < INT_MIN || dsv > INT_MAX))
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "password %lld has an invalid 'delivery_status'", id);
-
-	out->id = (int64_t)id;
-	out->name = xstrdup(name && cJSON_IsString(name) && name->valuestring ? name->valuestring : "");
-	out->phase = (int)phase;
-	out->effective = eff;
-	out->invalid = inv;
-	out->delivery_status = (int)dsv;
-	return ERR_OK;
-}
-
-enum err tuya_parse_password_list(const cJSON *result,
-				  struct tuya_password_list *out, char *errbuf)
-{
-	struct tuya_password_list l = TUYA_PASSWORD_LIST_INIT;
-	const cJSON *it;
-	int n;
-	enum err e;
-
-	if (!cJSON_IsArray(result))
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "password list result is not an array");
-	n = cJSON_GetArraySize(result);
-	if (n > MAX_LIST_ENTRIES)
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "password list has more than %d entries",
-			    MAX_LIST_ENTRIES);
-	if (n > 0)
-		l.v = xcalloc((size_t)n, sizeof(*l.v));
-	cJSON_ArrayForEach(it, result) {
-		e = tuya_parse_password(it, &l.v[l.n], errbuf);
-		if (e) {
-			tuya_password_list_release(&l);
-			return e;
-		}
-		l.n++;
-	}
-	*out = l;
-	return ERR_OK;
-}
-
-enum err tuya_parse_create(const cJSON *result, int64_t *id, char *errbuf)
-{
-	long long v;
-
-	if (!cJSON_IsObject(result) || json_int64(field(result, "id"), &v) < 0 ||
-	    !ids_password_valid(v))
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "create result has no valid 'id'");
-	*id = (int64_t)v;
-	return ERR_OK;
-}
-
-/* ------------------------------------------------------------------------
  * The client
  */
 
@@ -815,13 +148,13 @@ enum err tuya_client_new(struct tuya_client **out, const char *base_url,
 	assert(http);
 	if (!base_url || (strncmp(base_url, "https://", 8) != 0 &&
 			  strncmp(base_url, "http://", 7) != 0) ||
-	    !printable(base_url, 1024, 0))
+	    !tuya_printable(base_url, 1024, 0))
 		return ERRF(errbuf, ERR_CONFIG,
 			    "tuya url must start with https:// or http://");
-	if (!client_id || !printable(client_id, 256, 0))
+	if (!client_id || !tuya_printable(client_id, 256, 0))
 		return ERRF(errbuf, ERR_CONFIG,
 			    "tuya client_id must be 1-255 printable characters without spaces");
-	if (!secret || !printable(secret, 256, 0))
+	if (!secret || !tuya_printable(secret, 256, 0))
 		return ERRF(errbuf, ERR_CONFIG,
 			    "tuya client_secret must be 1-255 printable characters without spaces");
 	c = xcalloc(1, sizeof(*c));
@@ -863,7 +196,7 @@ void tuya_client_set_token(struct tuya_client *c, const struct tuya_token *tok)
 	 * that is not printable (it goes into a header) is no token. */
 	if (memchr(tok->access, '\0', sizeof(tok->access)) &&
 	    memchr(tok->refresh, '\0', sizeof(tok->refresh)) &&
-	    printable(tok->access, sizeof(tok->access), 0))
+	    tuya_printable(tok->access, sizeof(tok->access), 0))
 		c->token = *tok;
 	else
 		OPENSSL_cleanse(&c->token, sizeof(c->token));
@@ -987,12 +320,12 @@ out:
 	if (e)
 		tuya_envelope_release(env);
 	OPENSSL_cleanse(sign, sizeof(sign));
-	strbuf_wipe(&sts);
+	tuya_strbuf_wipe(&sts);
 	strbuf_release(&url);
 	strbuf_release(&h_client);
-	strbuf_wipe(&h_sign);
+	tuya_strbuf_wipe(&h_sign);
 	strbuf_release(&h_t);
-	strbuf_wipe(&h_token);
+	tuya_strbuf_wipe(&h_token);
 	http_response_release(&resp);
 	return e;
 }
@@ -1156,13 +489,13 @@ static enum err send_password(struct tuya_client *c, const char *what,
 	enum err e;
 
 	st->sent = 0;
-	if (!name || !printable(name, TUYA_NAME_MAX, 1)) {
+	if (!name || !tuya_printable(name, TUYA_NAME_MAX, 1)) {
 		st->cls = TUYA_PERMANENT;
 		return ERRF(errbuf, ERR_DATA,
 			    "tuya device '%s': cannot %s: the name must be 1-%d printable ASCII characters",
 			    device, what, TUYA_NAME_MAX - 1);
 	}
-	if (!pin || !valid_pin(pin, 4, 12)) {
+	if (!pin || !tuya_pin_valid(pin, 4, 12)) {
 		st->cls = TUYA_PERMANENT;
 		return ERRF(errbuf, ERR_DATA,
 			    "tuya device '%s': cannot %s: the pin must be 4-12 digits",
@@ -1200,7 +533,7 @@ static enum err send_password(struct tuya_client *c, const char *what,
 out:
 	OPENSSL_cleanse(&ticket, sizeof(ticket));
 	OPENSSL_cleanse(enc, sizeof(enc));
-	strbuf_wipe(&body);
+	tuya_strbuf_wipe(&body);
 	return e;
 }
 
