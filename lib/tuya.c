@@ -428,12 +428,10 @@ static int check_device(const char *device, struct tuya_status *st,
 	return -1;
 }
 
-/* check_device() and ids_password_valid(). */
-static int check_password(const char *device, int64_t id, struct tuya_status *st,
-			  char *errbuf)
+/* After check_device(): the password id of device, by ids_password_valid(). */
+static int check_password_id(const char *device, int64_t id,
+			     struct tuya_status *st, char *errbuf)
 {
-	if (check_device(device, st, errbuf) < 0)
-		return -1;
 	if (ids_password_valid(id))
 		return 0;
 	st->cls = TUYA_PERMANENT;
@@ -442,46 +440,19 @@ static int check_password(const char *device, int64_t id, struct tuya_status *st
 	return -1;
 }
 
-enum err tuya_get_ticket(struct tuya_client *c, const char *device,
-			 struct tuya_ticket *ticket, struct tuya_status *st,
-			 char *errbuf)
-{
-	struct tuya_status dummy;
-	struct tuya_envelope env = TUYA_ENVELOPE_INIT;
-	struct strbuf path = STRBUF_INIT;
-	char perr[ERRBUF_SIZE];
-	enum err e;
-
-	if (!st)
-		st = &dummy;
-	memset(ticket, 0, sizeof(*ticket));
-	if (check_device(device, st, errbuf) < 0)
-		return ERR_DATA;
-	strbuf_addf(&path, "/v1.0/devices/%s/door-lock/password-ticket", device);
-	/* An empty body, sent with Content-Length: 0, signed as "". */
-	e = call_api(c, "get a ticket", device, "POST", strbuf_str(&path), "", 0,
-		     &env, st, errbuf);
-	if (e)
-		goto out;
-	e = tuya_parse_ticket(env.result, c->secret, ticket, perr);
-	if (e) {
-		st->cls = TUYA_PERMANENT;
-		e = ERRF(errbuf, e, "tuya device '%s': cannot get a ticket: %s",
-			 device, perr);
-	}
-out:
-	tuya_envelope_release(&env);
-	strbuf_release(&path);
-	return e;
-}
+/* The password a create or modify call writes. */
+struct pw_write {
+	const char *name;
+	const char *pin;
+	long long effective, invalid;
+};
 
 /* Shared by create and modify: validate, ticket, encrypt, send the body. */
 static enum err send_password(struct tuya_client *c, const char *what,
 			      const char *device, const char *method,
-			      const char *path, const char *name,
-			      const char *pin, long long effective,
-			      long long invalid, struct tuya_envelope *env,
-			      struct tuya_status *st, char *errbuf)
+			      const char *path, const struct pw_write *w,
+			      struct tuya_envelope *env, struct tuya_status *st,
+			      char *errbuf)
 {
 	struct tuya_ticket ticket;
 	struct strbuf body = STRBUF_INIT;
@@ -489,23 +460,23 @@ static enum err send_password(struct tuya_client *c, const char *what,
 	enum err e;
 
 	st->sent = 0;
-	if (!name || !tuya_printable(name, TUYA_NAME_MAX, 1)) {
+	if (!w->name || !tuya_printable(w->name, TUYA_NAME_MAX, 1)) {
 		st->cls = TUYA_PERMANENT;
 		return ERRF(errbuf, ERR_DATA,
 			    "tuya device '%s': cannot %s: the name must be 1-%d printable ASCII characters",
 			    device, what, TUYA_NAME_MAX - 1);
 	}
-	if (!pin || !tuya_pin_valid(pin, 4, 12)) {
+	if (!w->pin || !tuya_pin_valid(w->pin, 4, 12)) {
 		st->cls = TUYA_PERMANENT;
 		return ERRF(errbuf, ERR_DATA,
 			    "tuya device '%s': cannot %s: the pin must be 4-12 digits",
 			    device, what);
 	}
-	if (effective <= 0 || invalid <= effective) {
+	if (w->effective <= 0 || w->invalid <= w->effective) {
 		st->cls = TUYA_PERMANENT;
 		return ERRF(errbuf, ERR_DATA,
 			    "tuya device '%s': cannot %s: bad validity window %lld-%lld",
-			    device, what, effective, invalid);
+			    device, what, w->effective, w->invalid);
 	}
 
 	/* A fresh ticket right before the write: tickets live ~5 minutes and
@@ -513,7 +484,7 @@ static enum err send_password(struct tuya_client *c, const char *what,
 	e = tuya_get_ticket(c, device, &ticket, st, errbuf);
 	if (e)
 		return e;
-	e = tuya_encrypt_pin(ticket.key, pin, enc, sizeof(enc));
+	e = tuya_encrypt_pin(ticket.key, w->pin, enc, sizeof(enc));
 	if (e) {
 		st->cls = TUYA_PERMANENT;
 		e = ERRF(errbuf, ERR_INTERNAL,
@@ -521,7 +492,8 @@ static enum err send_password(struct tuya_client *c, const char *what,
 			 device, what);
 		goto out;
 	}
-	tuya_password_body(name, enc, ticket.id, effective, invalid, &body);
+	tuya_password_body(w->name, enc, ticket.id, w->effective, w->invalid,
+			   &body);
 	if (c->step)
 		c->step(c->step_ctx, "ticket");
 	/* From here the write may reach the cloud, whatever the call returns. */
@@ -537,13 +509,41 @@ out:
 	return e;
 }
 
-enum err tuya_create_temp_password(struct tuya_client *c, const char *device,
-				   const char *name, const char *pin,
-				   long long effective, long long invalid,
-				   int64_t *password_id, struct tuya_status *st,
-				   char *errbuf)
+/*
+ * What one ticket or password call owns; device_call() does the rest.  The
+ * path is /v1.0/devices/{device}/door-lock/{resource}[/{id}][/{action}].
+ */
+struct device_op {
+	const char *what;       /* "create a temporary password", for messages */
+	const char *verb;       /* with an id: "get" -> "get temporary password 42" */
+	const char *method;     /* "GET", "POST", "PUT", "DELETE" */
+	const char *resource;   /* "temp-passwords" */
+	const char *action;     /* after the id, or NULL */
+	int has_id;             /* the path carries id (checked before sending) */
+	int64_t id;
+	const char *body;       /* not a write: NULL, or "" for an empty POST */
+	const struct pw_write *write;  /* create, modify: the password to send */
+	int gone_is_done;       /* code 1000 is success (a revoke, SPEC P4) */
+	/* Check the result of a successful envelope and fill op->out; on
+	 * error put the reason into perr (ERRBUF_SIZE). */
+	enum err (*take)(const struct tuya_client *c, const struct device_op *op,
+			 const cJSON *result, char *perr);
+	void *out;              /* the caller's output, filled by take */
+};
+
+/*
+ * The frame of every ticket and password call: check the device id (and
+ * the password id), build the path, sign and send (through send_password()
+ * for a write), then let op->take read the result.  The failures of the
+ * send are reported as call_api() reports them; a result that take refuses
+ * is TUYA_PERMANENT, "tuya device 'D': cannot <what>: <reason>" (with an
+ * id: "cannot <verb> temporary password <id>: <reason>").  st may be NULL.
+ */
+static enum err device_call(struct tuya_client *c, const char *device,
+			    const struct device_op *op, struct tuya_status *st,
+			    char *errbuf)
 {
-	struct tuya_status dummy;
+	struct tuya_status dummy = TUYA_STATUS_INIT;
 	struct tuya_envelope env = TUYA_ENVELOPE_INIT;
 	struct strbuf path = STRBUF_INIT;
 	char perr[ERRBUF_SIZE];
@@ -551,26 +551,110 @@ enum err tuya_create_temp_password(struct tuya_client *c, const char *device,
 
 	if (!st)
 		st = &dummy;
-	*password_id = 0;
-	if (check_device(device, st, errbuf) < 0)
+	if (check_device(device, st, errbuf) < 0 ||
+	    (op->has_id && check_password_id(device, op->id, st, errbuf) < 0))
 		return ERR_DATA;
-	strbuf_addf(&path, "/v1.0/devices/%s/door-lock/temp-password", device);
-	e = send_password(c, "create a temporary password", device, "POST",
-			  strbuf_str(&path), name, pin, effective, invalid,
-			  &env, st, errbuf);
-	if (e)
+	strbuf_addf(&path, "/v1.0/devices/%s/door-lock/%s", device, op->resource);
+	if (op->has_id)
+		strbuf_addf(&path, "/%lld", (long long)op->id);
+	if (op->action)
+		strbuf_addf(&path, "/%s", op->action);
+
+	if (op->write)
+		e = send_password(c, op->what, device, op->method,
+				  strbuf_str(&path), op->write, &env, st, errbuf);
+	else
+		e = call_api(c, op->what, device, op->method, strbuf_str(&path),
+			     op->body, op->body ? strlen(op->body) : 0, &env, st,
+			     errbuf);
+	if (e) {
+		if (op->gone_is_done && st->cls == TUYA_GONE) {
+			if (errbuf)
+				errbuf[0] = '\0';
+			e = ERR_OK;
+		}
 		goto out;
-	e = tuya_parse_create(env.result, password_id, perr);
+	}
+	e = op->take(c, op, env.result, perr);
 	if (e) {
 		st->cls = TUYA_PERMANENT;
-		e = ERRF(errbuf, e,
-			 "tuya device '%s': cannot create a temporary password: %s",
-			 device, perr);
+		if (op->has_id)
+			e = ERRF(errbuf, e,
+				 "tuya device '%s': cannot %s temporary password %lld: %s",
+				 device, op->verb, (long long)op->id, perr);
+		else
+			e = ERRF(errbuf, e, "tuya device '%s': cannot %s: %s",
+				 device, op->what, perr);
 	}
 out:
 	tuya_envelope_release(&env);
 	strbuf_release(&path);
 	return e;
+}
+
+/* ------------------------------------------------------------------------
+ * The ticket and password calls: what each sends and what it accepts
+ */
+
+static enum err take_ticket(const struct tuya_client *c,
+			    const struct device_op *op, const cJSON *result,
+			    char *perr)
+{
+	return tuya_parse_ticket(result, c->secret, op->out, perr);
+}
+
+enum err tuya_get_ticket(struct tuya_client *c, const char *device,
+			 struct tuya_ticket *ticket, struct tuya_status *st,
+			 char *errbuf)
+{
+	/* An empty body, sent with Content-Length: 0, signed as "". */
+	const struct device_op op = {
+		.what = "get a ticket", .method = "POST",
+		.resource = "password-ticket", .body = "",
+		.take = take_ticket, .out = ticket,
+	};
+
+	memset(ticket, 0, sizeof(*ticket));
+	return device_call(c, device, &op, st, errbuf);
+}
+
+static enum err take_created(const struct tuya_client *c,
+			     const struct device_op *op, const cJSON *result,
+			     char *perr)
+{
+	(void)c;
+	return tuya_parse_create(result, op->out, perr);
+}
+
+enum err tuya_create_temp_password(struct tuya_client *c, const char *device,
+				   const char *name, const char *pin,
+				   long long effective, long long invalid,
+				   int64_t *password_id, struct tuya_status *st,
+				   char *errbuf)
+{
+	const struct pw_write w = { name, pin, effective, invalid };
+	const struct device_op op = {
+		.what = "create a temporary password", .method = "POST",
+		.resource = "temp-password", .write = &w,
+		.take = take_created, .out = password_id,
+	};
+
+	*password_id = 0;
+	return device_call(c, device, &op, st, errbuf);
+}
+
+/* The modify result: true, absent, null or an object (tuya-api.md §5.5). */
+static enum err take_modified(const struct tuya_client *c,
+			      const struct device_op *op, const cJSON *result,
+			      char *perr)
+{
+	(void)c;
+	(void)op;
+	if (cJSON_IsFalse(result) ||
+	    (result && !cJSON_IsTrue(result) && !cJSON_IsNull(result) &&
+	     !cJSON_IsObject(result)))
+		return ERRF(perr, ERR_PROTOCOL, "unexpected result");
+	return ERR_OK;
 }
 
 enum err tuya_modify_temp_password(struct tuya_client *c, const char *device,
@@ -578,70 +662,64 @@ enum err tuya_modify_temp_password(struct tuya_client *c, const char *device,
 				   long long effective, long long invalid,
 				   struct tuya_status *st, char *errbuf)
 {
-	struct tuya_status dummy;
-	struct tuya_envelope env = TUYA_ENVELOPE_INIT;
-	struct strbuf path = STRBUF_INIT;
+	const struct pw_write w = { name, pin, effective, invalid };
+	const struct device_op op = {
+		.what = "modify a temporary password", .verb = "modify",
+		.method = "PUT", .resource = "temp-passwords", .has_id = 1,
+		.id = id, .action = "modify-password", .write = &w,
+		.take = take_modified,
+	};
+
+	return device_call(c, device, &op, st, errbuf);
+}
+
+/* Replace *op->out only when the whole list parsed. */
+static enum err take_list(const struct tuya_client *c,
+			  const struct device_op *op, const cJSON *result,
+			  char *perr)
+{
+	struct tuya_password_list l = TUYA_PASSWORD_LIST_INIT;
+	struct tuya_password_list *out = op->out;
 	enum err e;
 
-	if (!st)
-		st = &dummy;
-	if (check_password(device, id, st, errbuf) < 0)
-		return ERR_DATA;
-	strbuf_addf(&path,
-		    "/v1.0/devices/%s/door-lock/temp-passwords/%lld/modify-password",
-		    device, (long long)id);
-	e = send_password(c, "modify a temporary password", device, "PUT",
-			  strbuf_str(&path), name, pin, effective, invalid,
-			  &env, st, errbuf);
+	(void)c;
+	e = tuya_parse_password_list(result, &l, perr);
 	if (e)
-		goto out;
-	if (cJSON_IsFalse(env.result) ||
-	    (env.result && !cJSON_IsTrue(env.result) &&
-	     !cJSON_IsNull(env.result) && !cJSON_IsObject(env.result))) {
-		st->cls = TUYA_PERMANENT;
-		e = ERRF(errbuf, ERR_PROTOCOL,
-			 "tuya device '%s': cannot modify temporary password %lld: unexpected result",
-			 device, (long long)id);
-	}
-out:
-	tuya_envelope_release(&env);
-	strbuf_release(&path);
-	return e;
+		return e;
+	tuya_password_list_release(out);
+	*out = l;
+	return ERR_OK;
 }
 
 enum err tuya_list_temp_passwords(struct tuya_client *c, const char *device,
 				  struct tuya_password_list *out,
 				  struct tuya_status *st, char *errbuf)
 {
-	struct tuya_status dummy;
-	struct tuya_envelope env = TUYA_ENVELOPE_INIT;
-	struct tuya_password_list l = TUYA_PASSWORD_LIST_INIT;
-	struct strbuf path = STRBUF_INIT;
-	char perr[ERRBUF_SIZE];
+	const struct device_op op = {
+		.what = "list temporary passwords", .method = "GET",
+		.resource = "temp-passwords", .take = take_list, .out = out,
+	};
+
+	return device_call(c, device, &op, st, errbuf);
+}
+
+/* The password asked for, and no other. */
+static enum err take_password(const struct tuya_client *c,
+			      const struct device_op *op, const cJSON *result,
+			      char *perr)
+{
+	struct tuya_password p = { 0, NULL, 0, 0, 0, -1 };
 	enum err e;
 
-	if (!st)
-		st = &dummy;
-	if (check_device(device, st, errbuf) < 0)
-		return ERR_DATA;
-	strbuf_addf(&path, "/v1.0/devices/%s/door-lock/temp-passwords", device);
-	e = call_api(c, "list temporary passwords", device, "GET",
-		     strbuf_str(&path), NULL, 0, &env, st, errbuf);
-	if (e)
-		goto out;
-	e = tuya_parse_password_list(env.result, &l, perr);
-	if (e) {
-		st->cls = TUYA_PERMANENT;
-		e = ERRF(errbuf, e,
-			 "tuya device '%s': cannot list temporary passwords: %s",
-			 device, perr);
-		goto out;
+	(void)c;
+	e = tuya_parse_password(result, &p, perr);
+	if (!e && p.id != op->id) {
+		tuya_password_release(&p);
+		e = ERRF(perr, ERR_PROTOCOL, "answer is for password %lld",
+			 (long long)p.id);
 	}
-	tuya_password_list_release(out);
-	*out = l;
-out:
-	tuya_envelope_release(&env);
-	strbuf_release(&path);
+	if (!e)
+		*(struct tuya_password *)op->out = p;
 	return e;
 }
 
@@ -649,78 +727,36 @@ enum err tuya_get_temp_password(struct tuya_client *c, const char *device,
 				int64_t id, struct tuya_password *out,
 				struct tuya_status *st, char *errbuf)
 {
-	struct tuya_status dummy;
-	struct tuya_envelope env = TUYA_ENVELOPE_INIT;
-	struct tuya_password p = { 0, NULL, 0, 0, 0, -1 };
-	struct strbuf path = STRBUF_INIT;
-	char perr[ERRBUF_SIZE];
-	enum err e;
+	const struct device_op op = {
+		.what = "get a temporary password", .verb = "get",
+		.method = "GET", .resource = "temp-password", .has_id = 1,
+		.id = id, .take = take_password, .out = out,
+	};
 
-	if (!st)
-		st = &dummy;
 	memset(out, 0, sizeof(*out));
-	if (check_password(device, id, st, errbuf) < 0)
-		return ERR_DATA;
-	strbuf_addf(&path, "/v1.0/devices/%s/door-lock/temp-password/%lld",
-		    device, (long long)id);
-	e = call_api(c, "get a temporary password", device, "GET",
-		     strbuf_str(&path), NULL, 0, &env, st, errbuf);
-	if (e)
-		goto out;
-	e = tuya_parse_password(env.result, &p, perr);
-	if (!e && p.id != id) {
-		tuya_password_release(&p);
-		e = ERRF(perr, ERR_PROTOCOL, "answer is for password %lld",
-			 (long long)p.id);
-	}
-	if (e) {
-		st->cls = TUYA_PERMANENT;
-		e = ERRF(errbuf, e,
-			 "tuya device '%s': cannot get temporary password %lld: %s",
-			 device, (long long)id, perr);
-		goto out;
-	}
-	*out = p;
-out:
-	tuya_envelope_release(&env);
-	strbuf_release(&path);
-	return e;
+	return device_call(c, device, &op, st, errbuf);
+}
+
+static enum err take_true(const struct tuya_client *c,
+			  const struct device_op *op, const cJSON *result,
+			  char *perr)
+{
+	(void)c;
+	(void)op;
+	if (!cJSON_IsTrue(result))
+		return ERRF(perr, ERR_PROTOCOL, "result is not true");
+	return ERR_OK;
 }
 
 enum err tuya_delete_temp_password(struct tuya_client *c, const char *device,
 				   int64_t id, struct tuya_status *st,
 				   char *errbuf)
 {
-	struct tuya_status dummy;
-	struct tuya_envelope env = TUYA_ENVELOPE_INIT;
-	struct strbuf path = STRBUF_INIT;
-	enum err e;
+	const struct device_op op = {
+		.what = "delete a temporary password", .verb = "delete",
+		.method = "DELETE", .resource = "temp-passwords", .has_id = 1,
+		.id = id, .gone_is_done = 1, .take = take_true,
+	};
 
-	if (!st)
-		st = &dummy;
-	if (check_password(device, id, st, errbuf) < 0)
-		return ERR_DATA;
-	strbuf_addf(&path, "/v1.0/devices/%s/door-lock/temp-passwords/%lld",
-		    device, (long long)id);
-	e = call_api(c, "delete a temporary password", device, "DELETE",
-		     strbuf_str(&path), NULL, 0, &env, st, errbuf);
-	if (e) {
-		/* Already gone is what a revoke wants (SPEC P4). */
-		if (st->cls == TUYA_GONE) {
-			if (errbuf)
-				errbuf[0] = '\0';
-			e = ERR_OK;
-		}
-		goto out;
-	}
-	if (!cJSON_IsTrue(env.result)) {
-		st->cls = TUYA_PERMANENT;
-		e = ERRF(errbuf, ERR_PROTOCOL,
-			 "tuya device '%s': cannot delete temporary password %lld: result is not true",
-			 device, (long long)id);
-	}
-out:
-	tuya_envelope_release(&env);
-	strbuf_release(&path);
-	return e;
+	return device_call(c, device, &op, st, errbuf);
 }
