@@ -226,6 +226,108 @@ static void subject(const char *device, char *out, size_t size)
 		snprintf(out, size, "tuya");
 }
 
+/* The header lines of one signed request; the strbufs own the text that
+ * v points into. */
+struct req_headers {
+	struct strbuf client, sign, t, token;
+	const char *v[8];       /* NULL-terminated, for http_request() */
+};
+#define REQ_HEADERS_INIT { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, { NULL } }
+
+/* Wipe the sign and the token and release h. */
+static void req_headers_release(struct req_headers *h)
+{
+	strbuf_release(&h->client);
+	tuya_strbuf_wipe(&h->sign);
+	strbuf_release(&h->t);
+	tuya_strbuf_wipe(&h->token);
+}
+
+/*
+ * Sign the request (tuya-api.md §2) and fill h with its headers: client_id,
+ * sign, t, sign_method, the access_token unless token is NULL (a token
+ * call), and Content-Type when there is a body.  Returns ERR_OK, or the
+ * error of tuya_string_to_sign() or tuya_sign() (no message).
+ */
+static enum err sign_headers(const struct tuya_client *c, const char *method,
+			     const char *path, const char *body, size_t body_len,
+			     const char *token, struct req_headers *h)
+{
+	struct strbuf sts = STRBUF_INIT;
+	char sign[TUYA_SIGN_LEN + 1];
+	size_t nh = 0;
+	enum err e;
+
+	e = tuya_string_to_sign(method, path, body, body_len, NULL, &sts);
+	if (!e)
+		e = tuya_sign(c->client_id, c->secret, token ? token : "",
+			      c->now_ms, NULL, strbuf_str(&sts), sign);
+	if (e)
+		goto out;
+	strbuf_addf(&h->client, "client_id: %s", c->client_id);
+	strbuf_addf(&h->sign, "sign: %s", sign);
+	strbuf_addf(&h->t, "t: %lld", c->now_ms);
+	h->v[nh++] = strbuf_str(&h->client);
+	h->v[nh++] = strbuf_str(&h->sign);
+	h->v[nh++] = strbuf_str(&h->t);
+	h->v[nh++] = "sign_method: HMAC-SHA256";
+	if (token) {
+		strbuf_addf(&h->token, "access_token: %s", token);
+		h->v[nh++] = strbuf_str(&h->token);
+	}
+	if (body)
+		h->v[nh++] = "Content-Type: application/json";
+	h->v[nh] = NULL;
+out:
+	OPENSSL_cleanse(sign, sizeof(sign));
+	tuya_strbuf_wipe(&sts);
+	return e;
+}
+
+/*
+ * What an answer that arrived means: its HTTP status, then its envelope.
+ * On ERR_OK env holds a successful envelope; otherwise st says why and
+ * errbuf has "<who>: cannot <what>: ...".  token: the access token the
+ * request carried ("" for a token call), withheld from a msg that echoes it.
+ */
+static enum err read_answer(const struct tuya_client *c, const char *who,
+			    const char *what, const char *token,
+			    const struct http_response *resp,
+			    struct tuya_envelope *env, struct tuya_status *st,
+			    char *errbuf)
+{
+	char perr[ERRBUF_SIZE];
+	enum err e;
+
+	st->http_status = resp->status;
+	st->retry_after = resp->retry_after;
+	st->cls = tuya_classify_http(resp->status);
+	if (st->cls != TUYA_OK) {
+		e = st->cls == TUYA_RETRY ? ERR_UNAVAILABLE :
+		    st->cls == TUYA_AUTH ? ERR_PERM : ERR_PROTOCOL;
+		return ERRF(errbuf, e, "%s: cannot %s: HTTP status %ld", who, what,
+			    resp->status);
+	}
+	e = tuya_parse_envelope(resp->body.buf, resp->body.len, env, perr);
+	if (e) {
+		st->cls = TUYA_PERMANENT;
+		return ERRF(errbuf, e, "%s: cannot %s: malformed response: %s",
+			    who, what, perr);
+	}
+	if (!env->success) {
+		/* Never quote a msg that echoes one of our secrets back. */
+		if ((token[0] && strstr(env->msg, token)) ||
+		    strstr(env->msg, c->secret))
+			xstrlcpy(env->msg, "(message withheld)", sizeof(env->msg));
+		st->code = env->code;
+		st->cls = tuya_classify(env->code);
+		return ERRF(errbuf, class_err(st->cls),
+			    "%s: cannot %s: tuya code %lld: %s", who, what,
+			    env->code, env->msg[0] ? env->msg : "(no message)");
+	}
+	return ERR_OK;
+}
+
 /*
  * Sign and send one request and parse its envelope.  On ERR_OK env holds a
  * successful envelope.  A failure envelope, a bad HTTP status or a transport
@@ -239,25 +341,19 @@ static enum err send_request(struct tuya_client *c, const char *what,
 			     struct tuya_status *st, char *errbuf)
 {
 	struct http_response resp = HTTP_RESPONSE_INIT;
-	struct strbuf sts = STRBUF_INIT, url = STRBUF_INIT;
-	struct strbuf h_client = STRBUF_INIT, h_sign = STRBUF_INIT;
-	struct strbuf h_t = STRBUF_INIT, h_token = STRBUF_INIT;
-	const char *headers[8];
+	struct req_headers h = REQ_HEADERS_INIT;
+	struct strbuf url = STRBUF_INIT;
 	const char *token = token_call ? "" : c->token.access;
-	char sign[TUYA_SIGN_LEN + 1];
 	char who[TUYA_DEVICE_MAX + 16];
-	char herr[ERRBUF_SIZE], perr[ERRBUF_SIZE];
-	size_t nh = 0;
+	char herr[ERRBUF_SIZE];
 	enum err e;
 
 	status_reset(st);
 	subject(device, who, sizeof(who));
 	tuya_envelope_release(env);
 
-	e = tuya_string_to_sign(method, path, body, body_len, NULL, &sts);
-	if (!e)
-		e = tuya_sign(c->client_id, c->secret, token, c->now_ms, NULL,
-			      strbuf_str(&sts), sign);
+	e = sign_headers(c, method, path, body, body_len,
+			 token_call ? NULL : token, &h);
 	if (e) {
 		st->cls = TUYA_PERMANENT;
 		e = ERRF(errbuf, e, "%s: cannot %s: cannot sign the request",
@@ -265,67 +361,19 @@ static enum err send_request(struct tuya_client *c, const char *what,
 		goto out;
 	}
 	strbuf_addf(&url, "%s%s", c->base_url, path);
-	strbuf_addf(&h_client, "client_id: %s", c->client_id);
-	strbuf_addf(&h_sign, "sign: %s", sign);
-	strbuf_addf(&h_t, "t: %lld", c->now_ms);
-	headers[nh++] = strbuf_str(&h_client);
-	headers[nh++] = strbuf_str(&h_sign);
-	headers[nh++] = strbuf_str(&h_t);
-	headers[nh++] = "sign_method: HMAC-SHA256";
-	if (!token_call) {
-		strbuf_addf(&h_token, "access_token: %s", token);
-		headers[nh++] = strbuf_str(&h_token);
-	}
-	if (body)
-		headers[nh++] = "Content-Type: application/json";
-	headers[nh] = NULL;
-
-	e = http_request(c->http, method, strbuf_str(&url), headers, body,
+	e = http_request(c->http, method, strbuf_str(&url), h.v, body,
 			 body_len, &resp, herr);
 	if (e) {
 		st->cls = e == ERR_UNAVAILABLE ? TUYA_RETRY : TUYA_PERMANENT;
 		e = ERRF(errbuf, e, "%s: cannot %s: %s", who, what, herr);
 		goto out;
 	}
-	st->http_status = resp.status;
-	st->retry_after = resp.retry_after;
-	st->cls = tuya_classify_http(resp.status);
-	if (st->cls != TUYA_OK) {
-		e = st->cls == TUYA_RETRY ? ERR_UNAVAILABLE :
-		    st->cls == TUYA_AUTH ? ERR_PERM : ERR_PROTOCOL;
-		e = ERRF(errbuf, e, "%s: cannot %s: HTTP status %ld", who, what,
-			 resp.status);
-		goto out;
-	}
-	e = tuya_parse_envelope(resp.body.buf, resp.body.len, env, perr);
-	if (e) {
-		st->cls = TUYA_PERMANENT;
-		e = ERRF(errbuf, e, "%s: cannot %s: malformed response: %s", who,
-			 what, perr);
-		goto out;
-	}
-	if (!env->success) {
-		/* Never quote a msg that echoes one of our secrets back. */
-		if ((token[0] && strstr(env->msg, token)) ||
-		    strstr(env->msg, c->secret))
-			xstrlcpy(env->msg, "(message withheld)", sizeof(env->msg));
-		st->code = env->code;
-		st->cls = tuya_classify(env->code);
-		e = ERRF(errbuf, class_err(st->cls),
-			 "%s: cannot %s: tuya code %lld: %s", who, what,
-			 env->code, env->msg[0] ? env->msg : "(no message)");
-		goto out;
-	}
+	e = read_answer(c, who, what, token, &resp, env, st, errbuf);
 out:
 	if (e)
 		tuya_envelope_release(env);
-	OPENSSL_cleanse(sign, sizeof(sign));
-	tuya_strbuf_wipe(&sts);
+	req_headers_release(&h);
 	strbuf_release(&url);
-	strbuf_release(&h_client);
-	tuya_strbuf_wipe(&h_sign);
-	strbuf_release(&h_t);
-	tuya_strbuf_wipe(&h_token);
 	http_response_release(&resp);
 	return e;
 }
