@@ -105,6 +105,149 @@ static void free_types(struct config *c)
 }
 
 /*
+ * The setters of set_value(), one per kind of value: each checks v for key
+ * k and stores it at f (the field of k in c).  They return NULL on success,
+ * else a message (static or in msg).
+ */
+
+/* A string key: K_STR, K_SECRET, K_PATH, K_TZ, K_URL, K_CRON. */
+static const char *set_string(struct config *c, const struct key *k, void *f,
+			      const char *v, char *msg, size_t msgsize)
+{
+	if (!*v)
+		return "empty value";
+	if (k->type == K_PATH && v[0] != '/')
+		return "must be an absolute path";
+	if (k->type == K_TZ && !tz_valid(v)) {
+		snprintf(msg, msgsize, "unknown time zone '%s'", v);
+		return msg;
+	}
+	if (k->type == K_URL && util_url_problem(v)) {
+		snprintf(msg, msgsize, "'%s' %s", v, util_url_problem(v));
+		return msg;
+	}
+	if (k->type == K_CRON) {
+		char eb[ERRBUF_SIZE];
+
+		if (cron_parse(v, &c->cron_expr, eb) != ERR_OK) {
+			snprintf(msg, msgsize, "%s", eb);
+			return msg;
+		}
+	}
+	free(*(char **)f);
+	*(char **)f = xstrdup(v);
+	if (k->type == K_URL) {
+		char *u = *(char **)f;
+		size_t len = strlen(u);
+
+		while (len > 8 && u[len - 1] == '/')
+			u[--len] = '\0';
+	}
+	return NULL;
+}
+
+/* K_LONG or K_INT: a decimal integer within the key's bounds. */
+static const char *set_number(const struct key *k, void *f, const char *v,
+			      char *msg, size_t msgsize)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (!*v || *end || errno || n < k->min || n > k->max) {
+		snprintf(msg, msgsize, "'%s' is not a number from %ld to %ld",
+			 v, k->min, k->max);
+		return msg;
+	}
+	if (k->type == K_INT)
+		*(int *)f = (int)n;
+	else
+		*(long *)f = n;
+	return NULL;
+}
+
+/* K_DURATION: 90m, 2h, ... within the key's bounds, stored in seconds. */
+static const char *set_duration(const struct key *k, void *f, const char *v,
+				char *msg, size_t msgsize)
+{
+	long n;
+
+	if (util_parse_duration(v, &n) != 0) {
+		snprintf(msg, msgsize,
+			 "bad duration '%s' (a number with s, m, h or d, e.g. 2h)", v);
+		return msg;
+	}
+	if (n < k->min || n > k->max) {
+		snprintf(msg, msgsize, "duration '%s' is out of range (at most %ldd)",
+			 v, k->max / 86400);
+		return msg;
+	}
+	*(long *)f = n;
+	return NULL;
+}
+
+/* K_HHMM: HH:MM, stored as minutes after midnight. */
+static const char *set_hhmm(void *f, const char *v, char *msg, size_t msgsize)
+{
+	int h, m;
+
+	if (util_parse_hhmm(v, &h, &m) != 0) {
+		snprintf(msg, msgsize, "bad time '%s' (expected HH:MM, 00:00 to 23:59)", v);
+		return msg;
+	}
+	*(int *)f = h * 60 + m;
+	return NULL;
+}
+
+/* K_TYPES: a comma list of known Stays types, duplicates dropped; replaces
+ * c->stays.types only when the whole list is good. */
+static const char *set_types(struct config *c, const char *v, char *msg,
+			     size_t msgsize)
+{
+	char *copy = xstrdup(v), *save = NULL, *tok;
+	char *list[CONFIG_MAX_TYPES];
+	int n_list = 0;
+	const char *err = NULL;
+
+	for (tok = strtok_r(copy, ",", &save); tok && !err;
+	     tok = strtok_r(NULL, ",", &save)) {
+		size_t i, len;
+		int dup = 0;
+
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		len = strlen(tok);
+		while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+			tok[--len] = '\0';
+		for (i = 0; i < sizeof(stays_types) / sizeof(*stays_types); i++)
+			if (strcmp(tok, stays_types[i]) == 0)
+				break;
+		if (i == sizeof(stays_types) / sizeof(*stays_types)) {
+			snprintf(msg, msgsize,
+				 "unknown reservation type '%s' (expected reserved, booked, contract, blocked or maintenance)",
+				 tok);
+			err = msg;
+			break;
+		}
+		for (int j = 0; j < n_list; j++)
+			dup |= strcmp(list[j], tok) == 0;
+		if (!dup)
+			list[n_list++] = tok;
+	}
+	if (!err && n_list == 0)
+		err = "empty list of reservation types";
+	if (!err) {
+		free_types(c);
+		for (int j = 0; j < n_list; j++)
+			c->stays.types[j] = xstrdup(list[j]);
+		c->stays.ntypes = n_list;
+	}
+	free(copy);
+	return err;
+}
+
+/*
  * Check value v for key k and store it.  Returns NULL on success, else a
  * message (static or in msg).
  */
@@ -112,8 +255,6 @@ static const char *set_value(struct config *c, const struct key *k,
 			     const char *v, char *msg, size_t msgsize)
 {
 	void *f = field(c, k);
-	long n;
-	int h, m;
 
 	switch (k->type) {
 	case K_STR:
@@ -122,115 +263,16 @@ static const char *set_value(struct config *c, const struct key *k,
 	case K_TZ:
 	case K_URL:
 	case K_CRON:
-		if (!*v)
-			return "empty value";
-		if (k->type == K_PATH && v[0] != '/')
-			return "must be an absolute path";
-		if (k->type == K_TZ && !tz_valid(v)) {
-			snprintf(msg, msgsize, "unknown time zone '%s'", v);
-			return msg;
-		}
-		if (k->type == K_URL && util_url_problem(v)) {
-			snprintf(msg, msgsize, "'%s' %s", v, util_url_problem(v));
-			return msg;
-		}
-		if (k->type == K_CRON) {
-			char eb[ERRBUF_SIZE];
-
-			if (cron_parse(v, &c->cron_expr, eb) != ERR_OK) {
-				snprintf(msg, msgsize, "%s", eb);
-				return msg;
-			}
-		}
-		free(*(char **)f);
-		*(char **)f = xstrdup(v);
-		if (k->type == K_URL) {
-			char *u = *(char **)f;
-			size_t len = strlen(u);
-
-			while (len > 8 && u[len - 1] == '/')
-				u[--len] = '\0';
-		}
-		return NULL;
+		return set_string(c, k, f, v, msg, msgsize);
 	case K_LONG:
-	case K_INT: {
-		char *end;
-
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (!*v || *end || errno || n < k->min || n > k->max) {
-			snprintf(msg, msgsize, "'%s' is not a number from %ld to %ld",
-				 v, k->min, k->max);
-			return msg;
-		}
-		if (k->type == K_INT)
-			*(int *)f = (int)n;
-		else
-			*(long *)f = n;
-		return NULL;
-	}
+	case K_INT:
+		return set_number(k, f, v, msg, msgsize);
 	case K_DURATION:
-		if (util_parse_duration(v, &n) != 0) {
-			snprintf(msg, msgsize,
-				 "bad duration '%s' (a number with s, m, h or d, e.g. 2h)", v);
-			return msg;
-		}
-		if (n < k->min || n > k->max) {
-			snprintf(msg, msgsize, "duration '%s' is out of range (at most %ldd)",
-				 v, k->max / 86400);
-			return msg;
-		}
-		*(long *)f = n;
-		return NULL;
+		return set_duration(k, f, v, msg, msgsize);
 	case K_HHMM:
-		if (util_parse_hhmm(v, &h, &m) != 0) {
-			snprintf(msg, msgsize, "bad time '%s' (expected HH:MM, 00:00 to 23:59)", v);
-			return msg;
-		}
-		*(int *)f = h * 60 + m;
-		return NULL;
-	case K_TYPES: {
-		char *copy = xstrdup(v), *save = NULL, *tok;
-		char *list[CONFIG_MAX_TYPES];
-		int n_list = 0;
-		const char *err = NULL;
-
-		for (tok = strtok_r(copy, ",", &save); tok && !err;
-		     tok = strtok_r(NULL, ",", &save)) {
-			size_t i, len;
-			int dup = 0;
-
-			while (*tok == ' ' || *tok == '\t')
-				tok++;
-			len = strlen(tok);
-			while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
-				tok[--len] = '\0';
-			for (i = 0; i < sizeof(stays_types) / sizeof(*stays_types); i++)
-				if (strcmp(tok, stays_types[i]) == 0)
-					break;
-			if (i == sizeof(stays_types) / sizeof(*stays_types)) {
-				snprintf(msg, msgsize,
-					 "unknown reservation type '%s' (expected reserved, booked, contract, blocked or maintenance)",
-					 tok);
-				err = msg;
-				break;
-			}
-			for (int j = 0; j < n_list; j++)
-				dup |= strcmp(list[j], tok) == 0;
-			if (!dup)
-				list[n_list++] = tok;
-		}
-		if (!err && n_list == 0)
-			err = "empty list of reservation types";
-		if (!err) {
-			free_types(c);
-			for (int j = 0; j < n_list; j++)
-				c->stays.types[j] = xstrdup(list[j]);
-			c->stays.ntypes = n_list;
-		}
-		free(copy);
-		return err;
-	}
+		return set_hhmm(f, v, msg, msgsize);
+	case K_TYPES:
+		return set_types(c, v, msg, msgsize);
 	}
 	return "internal error: unknown key type";
 }
