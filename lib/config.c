@@ -83,6 +83,7 @@ static const struct key keys[] = {
 	{ "hooks", "on_failure", K_PATH, OFF(hooks.on_failure), 0, 0, NULL, NULL },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+#define SECTION_MAX 32  /* buffer size for a section name */
 
 static const char *const stays_types[] = {
 	"reserved", "booked", "contract", "blocked", "maintenance"
@@ -334,22 +335,123 @@ static void set_defaults(struct config *c)
 	}
 }
 
+/*
+ * The line parsers of parse_text().  Each takes one trimmed line that is
+ * not blank or a comment, reports what is wrong with it to errs as
+ * "file:line: message" and returns the number of errors (0 or 1).
+ */
+
+/* "[section]": section becomes its name, or "" when it is bad. */
+static int section_line(char *line, char section[SECTION_MAX], const char *file,
+			int lineno, struct strbuf *errs)
+{
+	char *end = strchr(line, ']');
+
+	if (!end || trim(end + 1)[0] != '\0') {
+		strbuf_addf(errs, "%s:%d: malformed section header\n", file, lineno);
+		section[0] = '\0';
+		return 1;
+	}
+	*end = '\0';
+	line = trim(line + 1);
+	if (!known_section(line)) {
+		strbuf_addf(errs, "%s:%d: unknown section [%s]\n", file, lineno, line);
+		section[0] = '\0';
+		return 1;
+	}
+	xstrlcpy(section, line, SECTION_MAX);
+	return 0;
+}
+
+/* "key = value" into *key and *val (pointers into line, which is cut up):
+ * an inline comment is cut, a "quoted" value loses its quotes. */
+static int split_key_value(char *line, char **key, char **val, const char *file,
+			   int lineno, struct strbuf *errs)
+{
+	char *eq = strchr(line, '=');
+
+	if (!eq) {
+		strbuf_addf(errs, "%s:%d: expected 'key = value'\n", file, lineno);
+		return 1;
+	}
+	*eq = '\0';
+	*key = trim(line);
+	*val = trim(eq + 1);
+	if ((*val)[0] != '"') {
+		/* Cut the comment first, so that "key =   ; later" is
+		 * empty, not "; later". */
+		cut_comment(eq + 1);
+		*val = trim(eq + 1);
+	}
+	if ((*val)[0] == '"') {
+		/* "quoted": ';' and '#' inside are part of the value. */
+		char *close = strchr(*val + 1, '"');
+		char *rest;
+
+		if (!close) {
+			strbuf_addf(errs, "%s:%d: %s: missing closing quote\n", file,
+				    lineno, *key);
+			return 1;
+		}
+		*close = '\0';
+		rest = trim(close + 1);
+		if (*rest && *rest != ';' && *rest != '#') {
+			strbuf_addf(errs, "%s:%d: %s: text after the closing quote\n",
+				    file, lineno, *key);
+			return 1;
+		}
+		(*val)++;
+	}
+	return 0;
+}
+
+/* Set key of section to val: a known key, once per file, a good value. */
+static int apply_key(struct config *c, const char *section, const char *key,
+		     const char *val, const char *file, int lineno,
+		     struct strbuf *errs, int *holds_secret, int seen[NKEYS])
+{
+	const struct key *k;
+	const char *err;
+	char msg[ERRBUF_SIZE];
+
+	if (!section[0]) {
+		strbuf_addf(errs, "%s:%d: key '%s' outside of a known section\n",
+			    file, lineno, key);
+		return 1;
+	}
+	k = find_key(section, key);
+	if (!k) {
+		strbuf_addf(errs, "%s:%d: unknown key '%s' in [%s]\n", file, lineno,
+			    key, section);
+		return 1;
+	}
+	if (seen[k - keys]) {
+		strbuf_addf(errs, "%s:%d: duplicate key '%s' in [%s]\n", file,
+			    lineno, key, section);
+		return 1;
+	}
+	seen[k - keys] = lineno;
+	err = set_value(c, k, val, msg, sizeof(msg));
+	if (err) {
+		strbuf_addf(errs, "%s:%d: %s: %s\n", file, lineno, key, err);
+		return 1;
+	}
+	if (k->type == K_SECRET)
+		*holds_secret = 1;
+	return 0;
+}
+
 /* Parse the file's text; one error line per bad line. */
 static int parse_text(struct config *c, const char *file, char *text,
 		      struct strbuf *errs, int *holds_secret, int seen[NKEYS])
 {
-	char section[32] = "";
+	char section[SECTION_MAX] = "";
 	int nerr = 0, lineno = 0;
-	char *line;
-	char msg[ERRBUF_SIZE];
 
 	for (char *p = text; p && *p; ) {
 		char *nl = strchr(p, '\n');
-		char *key, *val, *eq;
-		const struct key *k;
-		const char *err;
+		char *line = p, *key, *val;
 
-		line = p;
 		if (nl) {
 			*nl = '\0';
 			p = nl + 1;
@@ -360,90 +462,13 @@ static int parse_text(struct config *c, const char *file, char *text,
 		line = trim(line);
 		if (!*line || *line == ';' || *line == '#')
 			continue;
-		if (*line == '[') {
-			char *end = strchr(line, ']');
-
-			if (!end || trim(end + 1)[0] != '\0') {
-				strbuf_addf(errs, "%s:%d: malformed section header\n", file, lineno);
-				nerr++;
-				section[0] = '\0';
-				continue;
-			}
-			*end = '\0';
-			line = trim(line + 1);
-			if (!known_section(line)) {
-				strbuf_addf(errs, "%s:%d: unknown section [%s]\n", file, lineno, line);
-				nerr++;
-				section[0] = '\0';
-				continue;
-			}
-			xstrlcpy(section, line, sizeof(section));
-			continue;
-		}
-		eq = strchr(line, '=');
-		if (!eq) {
-			strbuf_addf(errs, "%s:%d: expected 'key = value'\n", file, lineno);
+		if (*line == '[')
+			nerr += section_line(line, section, file, lineno, errs);
+		else if (split_key_value(line, &key, &val, file, lineno, errs))
 			nerr++;
-			continue;
-		}
-		*eq = '\0';
-		key = trim(line);
-		val = trim(eq + 1);
-		if (val[0] != '"') {
-			/* Cut the comment first, so that "key =   ; later" is
-			 * empty, not "; later". */
-			cut_comment(eq + 1);
-			val = trim(eq + 1);
-		}
-		if (val[0] == '"') {
-			/* "quoted": ';' and '#' inside are part of the value. */
-			char *close = strchr(val + 1, '"');
-			char *rest;
-
-			if (!close) {
-				strbuf_addf(errs, "%s:%d: %s: missing closing quote\n", file,
-					    lineno, key);
-				nerr++;
-				continue;
-			}
-			*close = '\0';
-			rest = trim(close + 1);
-			if (*rest && *rest != ';' && *rest != '#') {
-				strbuf_addf(errs, "%s:%d: %s: text after the closing quote\n",
-					    file, lineno, key);
-				nerr++;
-				continue;
-			}
-			val++;
-		}
-		if (!section[0]) {
-			strbuf_addf(errs, "%s:%d: key '%s' outside of a known section\n",
-				    file, lineno, key);
-			nerr++;
-			continue;
-		}
-		k = find_key(section, key);
-		if (!k) {
-			strbuf_addf(errs, "%s:%d: unknown key '%s' in [%s]\n", file, lineno,
-				    key, section);
-			nerr++;
-			continue;
-		}
-		if (seen[k - keys]) {
-			strbuf_addf(errs, "%s:%d: duplicate key '%s' in [%s]\n", file,
-				    lineno, key, section);
-			nerr++;
-			continue;
-		}
-		seen[k - keys] = lineno;
-		err = set_value(c, k, val, msg, sizeof(msg));
-		if (err) {
-			strbuf_addf(errs, "%s:%d: %s: %s\n", file, lineno, key, err);
-			nerr++;
-			continue;
-		}
-		if (k->type == K_SECRET)
-			*holds_secret = 1;
+		else
+			nerr += apply_key(c, section, key, val, file, lineno, errs,
+					  holds_secret, seen);
 	}
 	return nerr;
 }
