@@ -83,6 +83,7 @@ static const struct key keys[] = {
 	{ "hooks", "on_failure", K_PATH, OFF(hooks.on_failure), 0, 0, NULL, NULL },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
+#define SECTION_MAX 32  /* buffer size for a section name */
 
 static const char *const stays_types[] = {
 	"reserved", "booked", "contract", "blocked", "maintenance"
@@ -105,6 +106,149 @@ static void free_types(struct config *c)
 }
 
 /*
+ * The setters of set_value(), one per kind of value: each checks v for key
+ * k and stores it at f (the field of k in c).  They return NULL on success,
+ * else a message (static or in msg).
+ */
+
+/* A string key: K_STR, K_SECRET, K_PATH, K_TZ, K_URL, K_CRON. */
+static const char *set_string(struct config *c, const struct key *k, void *f,
+			      const char *v, char *msg, size_t msgsize)
+{
+	if (!*v)
+		return "empty value";
+	if (k->type == K_PATH && v[0] != '/')
+		return "must be an absolute path";
+	if (k->type == K_TZ && !tz_valid(v)) {
+		snprintf(msg, msgsize, "unknown time zone '%s'", v);
+		return msg;
+	}
+	if (k->type == K_URL && util_url_problem(v)) {
+		snprintf(msg, msgsize, "'%s' %s", v, util_url_problem(v));
+		return msg;
+	}
+	if (k->type == K_CRON) {
+		char eb[ERRBUF_SIZE];
+
+		if (cron_parse(v, &c->cron_expr, eb) != ERR_OK) {
+			snprintf(msg, msgsize, "%s", eb);
+			return msg;
+		}
+	}
+	free(*(char **)f);
+	*(char **)f = xstrdup(v);
+	if (k->type == K_URL) {
+		char *u = *(char **)f;
+		size_t len = strlen(u);
+
+		while (len > 8 && u[len - 1] == '/')
+			u[--len] = '\0';
+	}
+	return NULL;
+}
+
+/* K_LONG or K_INT: a decimal integer within the key's bounds. */
+static const char *set_number(const struct key *k, void *f, const char *v,
+			      char *msg, size_t msgsize)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (!*v || *end || errno || n < k->min || n > k->max) {
+		snprintf(msg, msgsize, "'%s' is not a number from %ld to %ld",
+			 v, k->min, k->max);
+		return msg;
+	}
+	if (k->type == K_INT)
+		*(int *)f = (int)n;
+	else
+		*(long *)f = n;
+	return NULL;
+}
+
+/* K_DURATION: 90m, 2h, ... within the key's bounds, stored in seconds. */
+static const char *set_duration(const struct key *k, void *f, const char *v,
+				char *msg, size_t msgsize)
+{
+	long n;
+
+	if (util_parse_duration(v, &n) != 0) {
+		snprintf(msg, msgsize,
+			 "bad duration '%s' (a number with s, m, h or d, e.g. 2h)", v);
+		return msg;
+	}
+	if (n < k->min || n > k->max) {
+		snprintf(msg, msgsize, "duration '%s' is out of range (at most %ldd)",
+			 v, k->max / 86400);
+		return msg;
+	}
+	*(long *)f = n;
+	return NULL;
+}
+
+/* K_HHMM: HH:MM, stored as minutes after midnight. */
+static const char *set_hhmm(void *f, const char *v, char *msg, size_t msgsize)
+{
+	int h, m;
+
+	if (util_parse_hhmm(v, &h, &m) != 0) {
+		snprintf(msg, msgsize, "bad time '%s' (expected HH:MM, 00:00 to 23:59)", v);
+		return msg;
+	}
+	*(int *)f = h * 60 + m;
+	return NULL;
+}
+
+/* K_TYPES: a comma list of known Stays types, duplicates dropped; replaces
+ * c->stays.types only when the whole list is good. */
+static const char *set_types(struct config *c, const char *v, char *msg,
+			     size_t msgsize)
+{
+	char *copy = xstrdup(v), *save = NULL, *tok;
+	char *list[CONFIG_MAX_TYPES];
+	int n_list = 0;
+	const char *err = NULL;
+
+	for (tok = strtok_r(copy, ",", &save); tok && !err;
+	     tok = strtok_r(NULL, ",", &save)) {
+		size_t i, len;
+		int dup = 0;
+
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		len = strlen(tok);
+		while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+			tok[--len] = '\0';
+		for (i = 0; i < sizeof(stays_types) / sizeof(*stays_types); i++)
+			if (strcmp(tok, stays_types[i]) == 0)
+				break;
+		if (i == sizeof(stays_types) / sizeof(*stays_types)) {
+			snprintf(msg, msgsize,
+				 "unknown reservation type '%s' (expected reserved, booked, contract, blocked or maintenance)",
+				 tok);
+			err = msg;
+			break;
+		}
+		for (int j = 0; j < n_list; j++)
+			dup |= strcmp(list[j], tok) == 0;
+		if (!dup)
+			list[n_list++] = tok;
+	}
+	if (!err && n_list == 0)
+		err = "empty list of reservation types";
+	if (!err) {
+		free_types(c);
+		for (int j = 0; j < n_list; j++)
+			c->stays.types[j] = xstrdup(list[j]);
+		c->stays.ntypes = n_list;
+	}
+	free(copy);
+	return err;
+}
+
+/*
  * Check value v for key k and store it.  Returns NULL on success, else a
  * message (static or in msg).
  */
@@ -112,8 +256,6 @@ static const char *set_value(struct config *c, const struct key *k,
 			     const char *v, char *msg, size_t msgsize)
 {
 	void *f = field(c, k);
-	long n;
-	int h, m;
 
 	switch (k->type) {
 	case K_STR:
@@ -122,115 +264,16 @@ static const char *set_value(struct config *c, const struct key *k,
 	case K_TZ:
 	case K_URL:
 	case K_CRON:
-		if (!*v)
-			return "empty value";
-		if (k->type == K_PATH && v[0] != '/')
-			return "must be an absolute path";
-		if (k->type == K_TZ && !tz_valid(v)) {
-			snprintf(msg, msgsize, "unknown time zone '%s'", v);
-			return msg;
-		}
-		if (k->type == K_URL && util_url_problem(v)) {
-			snprintf(msg, msgsize, "'%s' %s", v, util_url_problem(v));
-			return msg;
-		}
-		if (k->type == K_CRON) {
-			char eb[ERRBUF_SIZE];
-
-			if (cron_parse(v, &c->cron_expr, eb) != ERR_OK) {
-				snprintf(msg, msgsize, "%s", eb);
-				return msg;
-			}
-		}
-		free(*(char **)f);
-		*(char **)f = xstrdup(v);
-		if (k->type == K_URL) {
-			char *u = *(char **)f;
-			size_t len = strlen(u);
-
-			while (len > 8 && u[len - 1] == '/')
-				u[--len] = '\0';
-		}
-		return NULL;
+		return set_string(c, k, f, v, msg, msgsize);
 	case K_LONG:
-	case K_INT: {
-		char *end;
-
-		errno = 0;
-		n = strtol(v, &end, 10);
-		if (!*v || *end || errno || n < k->min || n > k->max) {
-			snprintf(msg, msgsize, "'%s' is not a number from %ld to %ld",
-				 v, k->min, k->max);
-			return msg;
-		}
-		if (k->type == K_INT)
-			*(int *)f = (int)n;
-		else
-			*(long *)f = n;
-		return NULL;
-	}
+	case K_INT:
+		return set_number(k, f, v, msg, msgsize);
 	case K_DURATION:
-		if (util_parse_duration(v, &n) != 0) {
-			snprintf(msg, msgsize,
-				 "bad duration '%s' (a number with s, m, h or d, e.g. 2h)", v);
-			return msg;
-		}
-		if (n < k->min || n > k->max) {
-			snprintf(msg, msgsize, "duration '%s' is out of range (at most %ldd)",
-				 v, k->max / 86400);
-			return msg;
-		}
-		*(long *)f = n;
-		return NULL;
+		return set_duration(k, f, v, msg, msgsize);
 	case K_HHMM:
-		if (util_parse_hhmm(v, &h, &m) != 0) {
-			snprintf(msg, msgsize, "bad time '%s' (expected HH:MM, 00:00 to 23:59)", v);
-			return msg;
-		}
-		*(int *)f = h * 60 + m;
-		return NULL;
-	case K_TYPES: {
-		char *copy = xstrdup(v), *save = NULL, *tok;
-		char *list[CONFIG_MAX_TYPES];
-		int n_list = 0;
-		const char *err = NULL;
-
-		for (tok = strtok_r(copy, ",", &save); tok && !err;
-		     tok = strtok_r(NULL, ",", &save)) {
-			size_t i, len;
-			int dup = 0;
-
-			while (*tok == ' ' || *tok == '\t')
-				tok++;
-			len = strlen(tok);
-			while (len && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
-				tok[--len] = '\0';
-			for (i = 0; i < sizeof(stays_types) / sizeof(*stays_types); i++)
-				if (strcmp(tok, stays_types[i]) == 0)
-					break;
-			if (i == sizeof(stays_types) / sizeof(*stays_types)) {
-				snprintf(msg, msgsize,
-					 "unknown reservation type '%s' (expected reserved, booked, contract, blocked or maintenance)",
-					 tok);
-				err = msg;
-				break;
-			}
-			for (int j = 0; j < n_list; j++)
-				dup |= strcmp(list[j], tok) == 0;
-			if (!dup)
-				list[n_list++] = tok;
-		}
-		if (!err && n_list == 0)
-			err = "empty list of reservation types";
-		if (!err) {
-			free_types(c);
-			for (int j = 0; j < n_list; j++)
-				c->stays.types[j] = xstrdup(list[j]);
-			c->stays.ntypes = n_list;
-		}
-		free(copy);
-		return err;
-	}
+		return set_hhmm(f, v, msg, msgsize);
+	case K_TYPES:
+		return set_types(c, v, msg, msgsize);
 	}
 	return "internal error: unknown key type";
 }
@@ -292,22 +335,123 @@ static void set_defaults(struct config *c)
 	}
 }
 
+/*
+ * The line parsers of parse_text().  Each takes one trimmed line that is
+ * not blank or a comment, reports what is wrong with it to errs as
+ * "file:line: message" and returns the number of errors (0 or 1).
+ */
+
+/* "[section]": section becomes its name, or "" when it is bad. */
+static int section_line(char *line, char section[SECTION_MAX], const char *file,
+			int lineno, struct strbuf *errs)
+{
+	char *end = strchr(line, ']');
+
+	if (!end || trim(end + 1)[0] != '\0') {
+		strbuf_addf(errs, "%s:%d: malformed section header\n", file, lineno);
+		section[0] = '\0';
+		return 1;
+	}
+	*end = '\0';
+	line = trim(line + 1);
+	if (!known_section(line)) {
+		strbuf_addf(errs, "%s:%d: unknown section [%s]\n", file, lineno, line);
+		section[0] = '\0';
+		return 1;
+	}
+	xstrlcpy(section, line, SECTION_MAX);
+	return 0;
+}
+
+/* "key = value" into *key and *val (pointers into line, which is cut up):
+ * an inline comment is cut, a "quoted" value loses its quotes. */
+static int split_key_value(char *line, char **key, char **val, const char *file,
+			   int lineno, struct strbuf *errs)
+{
+	char *eq = strchr(line, '=');
+
+	if (!eq) {
+		strbuf_addf(errs, "%s:%d: expected 'key = value'\n", file, lineno);
+		return 1;
+	}
+	*eq = '\0';
+	*key = trim(line);
+	*val = trim(eq + 1);
+	if ((*val)[0] != '"') {
+		/* Cut the comment first, so that "key =   ; later" is
+		 * empty, not "; later". */
+		cut_comment(eq + 1);
+		*val = trim(eq + 1);
+	}
+	if ((*val)[0] == '"') {
+		/* "quoted": ';' and '#' inside are part of the value. */
+		char *close = strchr(*val + 1, '"');
+		char *rest;
+
+		if (!close) {
+			strbuf_addf(errs, "%s:%d: %s: missing closing quote\n", file,
+				    lineno, *key);
+			return 1;
+		}
+		*close = '\0';
+		rest = trim(close + 1);
+		if (*rest && *rest != ';' && *rest != '#') {
+			strbuf_addf(errs, "%s:%d: %s: text after the closing quote\n",
+				    file, lineno, *key);
+			return 1;
+		}
+		(*val)++;
+	}
+	return 0;
+}
+
+/* Set key of section to val: a known key, once per file, a good value. */
+static int apply_key(struct config *c, const char *section, const char *key,
+		     const char *val, const char *file, int lineno,
+		     struct strbuf *errs, int *holds_secret, int seen[NKEYS])
+{
+	const struct key *k;
+	const char *err;
+	char msg[ERRBUF_SIZE];
+
+	if (!section[0]) {
+		strbuf_addf(errs, "%s:%d: key '%s' outside of a known section\n",
+			    file, lineno, key);
+		return 1;
+	}
+	k = find_key(section, key);
+	if (!k) {
+		strbuf_addf(errs, "%s:%d: unknown key '%s' in [%s]\n", file, lineno,
+			    key, section);
+		return 1;
+	}
+	if (seen[k - keys]) {
+		strbuf_addf(errs, "%s:%d: duplicate key '%s' in [%s]\n", file,
+			    lineno, key, section);
+		return 1;
+	}
+	seen[k - keys] = lineno;
+	err = set_value(c, k, val, msg, sizeof(msg));
+	if (err) {
+		strbuf_addf(errs, "%s:%d: %s: %s\n", file, lineno, key, err);
+		return 1;
+	}
+	if (k->type == K_SECRET)
+		*holds_secret = 1;
+	return 0;
+}
+
 /* Parse the file's text; one error line per bad line. */
 static int parse_text(struct config *c, const char *file, char *text,
 		      struct strbuf *errs, int *holds_secret, int seen[NKEYS])
 {
-	char section[32] = "";
+	char section[SECTION_MAX] = "";
 	int nerr = 0, lineno = 0;
-	char *line;
-	char msg[ERRBUF_SIZE];
 
 	for (char *p = text; p && *p; ) {
 		char *nl = strchr(p, '\n');
-		char *key, *val, *eq;
-		const struct key *k;
-		const char *err;
+		char *line = p, *key, *val;
 
-		line = p;
 		if (nl) {
 			*nl = '\0';
 			p = nl + 1;
@@ -318,90 +462,13 @@ static int parse_text(struct config *c, const char *file, char *text,
 		line = trim(line);
 		if (!*line || *line == ';' || *line == '#')
 			continue;
-		if (*line == '[') {
-			char *end = strchr(line, ']');
-
-			if (!end || trim(end + 1)[0] != '\0') {
-				strbuf_addf(errs, "%s:%d: malformed section header\n", file, lineno);
-				nerr++;
-				section[0] = '\0';
-				continue;
-			}
-			*end = '\0';
-			line = trim(line + 1);
-			if (!known_section(line)) {
-				strbuf_addf(errs, "%s:%d: unknown section [%s]\n", file, lineno, line);
-				nerr++;
-				section[0] = '\0';
-				continue;
-			}
-			xstrlcpy(section, line, sizeof(section));
-			continue;
-		}
-		eq = strchr(line, '=');
-		if (!eq) {
-			strbuf_addf(errs, "%s:%d: expected 'key = value'\n", file, lineno);
+		if (*line == '[')
+			nerr += section_line(line, section, file, lineno, errs);
+		else if (split_key_value(line, &key, &val, file, lineno, errs))
 			nerr++;
-			continue;
-		}
-		*eq = '\0';
-		key = trim(line);
-		val = trim(eq + 1);
-		if (val[0] != '"') {
-			/* Cut the comment first, so that "key =   ; later" is
-			 * empty, not "; later". */
-			cut_comment(eq + 1);
-			val = trim(eq + 1);
-		}
-		if (val[0] == '"') {
-			/* "quoted": ';' and '#' inside are part of the value. */
-			char *close = strchr(val + 1, '"');
-			char *rest;
-
-			if (!close) {
-				strbuf_addf(errs, "%s:%d: %s: missing closing quote\n", file,
-					    lineno, key);
-				nerr++;
-				continue;
-			}
-			*close = '\0';
-			rest = trim(close + 1);
-			if (*rest && *rest != ';' && *rest != '#') {
-				strbuf_addf(errs, "%s:%d: %s: text after the closing quote\n",
-					    file, lineno, key);
-				nerr++;
-				continue;
-			}
-			val++;
-		}
-		if (!section[0]) {
-			strbuf_addf(errs, "%s:%d: key '%s' outside of a known section\n",
-				    file, lineno, key);
-			nerr++;
-			continue;
-		}
-		k = find_key(section, key);
-		if (!k) {
-			strbuf_addf(errs, "%s:%d: unknown key '%s' in [%s]\n", file, lineno,
-				    key, section);
-			nerr++;
-			continue;
-		}
-		if (seen[k - keys]) {
-			strbuf_addf(errs, "%s:%d: duplicate key '%s' in [%s]\n", file,
-				    lineno, key, section);
-			nerr++;
-			continue;
-		}
-		seen[k - keys] = lineno;
-		err = set_value(c, k, val, msg, sizeof(msg));
-		if (err) {
-			strbuf_addf(errs, "%s:%d: %s: %s\n", file, lineno, key, err);
-			nerr++;
-			continue;
-		}
-		if (k->type == K_SECRET)
-			*holds_secret = 1;
+		else
+			nerr += apply_key(c, section, key, val, file, lineno, errs,
+					  holds_secret, seen);
 	}
 	return nerr;
 }

@@ -151,42 +151,36 @@ static void url_for_message(const char *url, char *out, size_t size)
 	out[n] = '\0';
 }
 
-enum err http_request(struct http *h, const char *method, const char *url,
-		      const char *const *headers, const char *body,
-		      size_t body_len, struct http_response *resp, char *errbuf)
+/* The curl list of headers, plus "Expect:" when there is a body.  *out is
+ * the caller's (curl_slist_free_all), also on error. */
+static enum err header_list(const char *const *headers, const char *body,
+			    struct curl_slist **out, char *errbuf)
 {
-	struct curl_slist *hl = NULL;
-	CURL *c = h->curl;
-	CURLcode rc;
-	long nconn = 0;
-	char where[256];
-	enum err e = ERR_OK;
-
-	http_response_release(resp);
-	h->cur = resp;
-	h->overflow = 0;
-	h->curl_err[0] = '\0';
-	url_for_message(url, where, sizeof(where));
-
 	for (const char *const *p = headers; p && *p; p++) {
-		struct curl_slist *nl = curl_slist_append(hl, *p);
+		struct curl_slist *nl = curl_slist_append(*out, *p);
 
-		if (!nl) {
-			e = ERRF(errbuf, ERR_INTERNAL, "out of memory");
-			goto out;
-		}
-		hl = nl;
+		if (!nl)
+			return ERRF(errbuf, ERR_INTERNAL, "out of memory");
+		*out = nl;
 	}
 	if (body) {
 		/* An explicit header list entry suppresses curl's default. */
-		struct curl_slist *nl = curl_slist_append(hl, "Expect:");
+		struct curl_slist *nl = curl_slist_append(*out, "Expect:");
 
-		if (!nl) {
-			e = ERRF(errbuf, ERR_INTERNAL, "out of memory");
-			goto out;
-		}
-		hl = nl;
+		if (!nl)
+			return ERRF(errbuf, ERR_INTERNAL, "out of memory");
+		*out = nl;
 	}
+	return ERR_OK;
+}
+
+/* Reset the easy handle and set every option of one request: the
+ * handle's policy (timeouts, TLS checks, http/https only, no redirects,
+ * callbacks, credentials), then the method, headers and body. */
+static void set_options(struct http *h, const char *method, const char *url,
+			struct curl_slist *hl, const char *body, size_t body_len)
+{
+	CURL *c = h->curl;
 
 	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -223,10 +217,32 @@ enum err http_request(struct http *h, const char *method, const char *url,
 					 (curl_off_t)body_len);
 		}
 	}
+}
+
+enum err http_request(struct http *h, const char *method, const char *url,
+		      const char *const *headers, const char *body,
+		      size_t body_len, struct http_response *resp, char *errbuf)
+{
+	struct curl_slist *hl = NULL;
+	CURLcode rc;
+	long nconn = 0;
+	char where[256];
+	enum err e;
+
+	http_response_release(resp);
+	h->cur = resp;
+	h->overflow = 0;
+	h->curl_err[0] = '\0';
+	url_for_message(url, where, sizeof(where));
+
+	e = header_list(headers, body, &hl, errbuf);
+	if (e)
+		goto out;
+	set_options(h, method, url, hl, body, body_len);
 
 	h->requests++;
-	rc = curl_easy_perform(c);
-	if (curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK)
+	rc = curl_easy_perform(h->curl);
+	if (curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK)
 		h->connections += nconn;
 	if (h->overflow) {
 		e = ERRF(errbuf, ERR_PROTOCOL,
@@ -239,7 +255,7 @@ enum err http_request(struct http *h, const char *method, const char *url,
 			 h->curl_err[0] ? h->curl_err : curl_easy_strerror(rc));
 		goto out;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 out:
 	curl_slist_free_all(hl);
 	h->cur = NULL;

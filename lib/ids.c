@@ -45,3 +45,8 @@ int ids_device_valid(const char *s)
 			return 0;
 	return n >= 1 && n <= TUYA_DEVICE_ID_MAX;
 }
+
+int ids_password_valid(int64_t id)
+{
+	return id > 0;
+}

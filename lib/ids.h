@@ -9,6 +9,8 @@
 #ifndef STAYS_IDS_H
 #define STAYS_IDS_H
 
+#include <stdint.h>
+
 #include "model.h"
 
 /* A Stays id (_id, _idlisting) or reservation code: 1..max letters, digits,
@@ -25,5 +27,9 @@ int ids_code_valid(const char *s);
  * is a path segment of every Tuya call, so no '.'). */
 #define TUYA_DEVICE_ID_MAX 64
 int ids_device_valid(const char *s);
+
+/* A Tuya temporary password id: an integer > 0 (it is a path segment of
+ * the get, modify and delete calls, and the cloud numbers from 1). */
+int ids_password_valid(int64_t id);
 
 #endif

@@ -96,20 +96,17 @@ static void quote_for_msg(const char *s, char *out, size_t size)
 }
 
 /*
- * Check one item and fill r.  Returns NULL, or a message naming the field.
- * msg is scratch space for messages with values.
+ * The parts of one item.  Each checks its fields of it and fills them in r;
+ * it returns NULL, or a message naming the field (static, or written into
+ * msg, msgsize bytes, when it quotes a value).
  */
-static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t msgsize)
+
+/* _id, id (the reservation code) and _idlisting: strings by ids.h. */
+static const char *parse_ids(const cJSON *it, struct resv *r, char *msg, size_t msgsize)
 {
 	const cJSON *f;
-	int y, m, d, h, mi;
-	size_t i;
 
-	memset(r, 0, sizeof(*r));
-	if (!cJSON_IsObject(it))
-		return "not a JSON object";
-
-#define REQ_STRING(key, dst, max, check, what)                                  \
+#define REQ_STRING(key, dst, check, what)                                       \
 	do {                                                                    \
 		f = cJSON_GetObjectItemCaseSensitive(it, key);                  \
 		if (!f)                                                         \
@@ -126,13 +123,21 @@ static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t
 		xstrlcpy(dst, f->valuestring, sizeof(dst));                     \
 	} while (0)
 
-	REQ_STRING("_id", r->id, ID_MAX, ids_stays_valid(f->valuestring, ID_MAX), "a valid id");
-	REQ_STRING("id", r->code, CODE_MAX, ids_stays_valid(f->valuestring, CODE_MAX),
+	REQ_STRING("_id", r->id, ids_listing_valid(f->valuestring), "a valid id");
+	REQ_STRING("id", r->code, ids_code_valid(f->valuestring),
 		   "a valid reservation code");
-	REQ_STRING("_idlisting", r->listing, ID_MAX, ids_stays_valid(f->valuestring, ID_MAX),
+	REQ_STRING("_idlisting", r->listing, ids_listing_valid(f->valuestring),
 		   "a valid listing id");
+	return NULL;
+#undef REQ_STRING
+}
 
-	f = cJSON_GetObjectItemCaseSensitive(it, "type");
+/* type: one of known_types. */
+static const char *parse_type(const cJSON *it, struct resv *r, char *msg, size_t msgsize)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, "type");
+	size_t i;
+
 	if (!f)
 		return "missing field 'type'";
 	if (!cJSON_IsString(f) || !f->valuestring)
@@ -148,15 +153,21 @@ static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t
 		return msg;
 	}
 	xstrlcpy(r->type, f->valuestring, sizeof(r->type));
+	return NULL;
+}
 
-	/* Dates: "YYYY-MM-DD", possibly followed by a well-formed time part
-	 * ("T15:00:00Z") that we ignore. */
+/* Dates: "YYYY-MM-DD", possibly followed by a well-formed time part
+ * ("T15:00:00Z") that we ignore. */
+static const char *parse_dates(const cJSON *it, struct resv *r, char *msg, size_t msgsize)
+{
 	static const char *const date_keys[2] = { "checkInDate", "checkOutDate" };
 	char *date_dst[2] = { r->in_date, r->out_date };
+	int y, m, d;
+
 	for (int k = 0; k < 2; k++) {
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, date_keys[k]);
 		char buf[11];
 
-		f = cJSON_GetObjectItemCaseSensitive(it, date_keys[k]);
 		if (!f) {
 			snprintf(msg, msgsize, "missing field '%s'", date_keys[k]);
 			return msg;
@@ -178,22 +189,26 @@ static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t
 		}
 		memcpy(date_dst[k], buf, 11);
 	}
+	return NULL;
+}
 
-	/* Times: optional "HH:MM" (or "HH:MM:SS"); absent or null = default. */
+/* Times: optional "HH:MM" (or "HH:MM:SS"); absent, null or "" = default. */
+static const char *parse_times(const cJSON *it, struct resv *r, char *msg, size_t msgsize)
+{
 	static const char *const time_keys[2] = { "checkInTime", "checkOutTime" };
 	char *time_dst[2] = { r->in_time, r->out_time };
-	for (int k = 0; k < 2; k++) {
-		size_t len;
+	int h, mi;
 
-		f = cJSON_GetObjectItemCaseSensitive(it, time_keys[k]);
+	for (int k = 0; k < 2; k++) {
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, time_keys[k]);
+
 		if (!f || cJSON_IsNull(f))
 			continue;
 		if (!cJSON_IsString(f) || !f->valuestring) {
 			snprintf(msg, msgsize, "field '%s' is not a string", time_keys[k]);
 			return msg;
 		}
-		len = strlen(f->valuestring);
-		if (len == 0)
+		if (strlen(f->valuestring) == 0)
 			continue;
 		if (util_parse_hhmm_ss(f->valuestring, &h, &mi) != 0) {
 			char q[48];
@@ -205,8 +220,14 @@ static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t
 		}
 		snprintf(time_dst[k], 6, "%02d:%02d", h, mi);
 	}
+	return NULL;
+}
 
-	f = cJSON_GetObjectItemCaseSensitive(it, "guests");
+/* guests: optional whole number from 0 to 10000. */
+static const char *parse_guests(const cJSON *it, struct resv *r)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, "guests");
+
 	if (f && !cJSON_IsNull(f)) {
 		double v = f->valuedouble;
 
@@ -214,8 +235,12 @@ static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t
 			return "field 'guests' is not a whole number from 0 to 10000";
 		r->guests = (int)v;
 	}
+	return NULL;
+}
 
-	/* The stay must end after it begins. */
+/* The stay must end after it begins. */
+static const char *check_stay_order(const struct resv *r, char *msg, size_t msgsize)
+{
 	if (strcmp(r->out_date, r->in_date) < 0) {
 		snprintf(msg, msgsize, "checkOutDate %s is before checkInDate %s",
 			 r->out_date, r->in_date);
@@ -229,7 +254,26 @@ static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t
 		return msg;
 	}
 	return NULL;
-#undef REQ_STRING
+}
+
+/*
+ * Check one item and fill r.  Returns NULL, or a message naming the field.
+ * msg is scratch space for messages with values.
+ */
+static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t msgsize)
+{
+	const char *why;
+
+	memset(r, 0, sizeof(*r));
+	if (!cJSON_IsObject(it))
+		return "not a JSON object";
+	if ((why = parse_ids(it, r, msg, msgsize)) ||
+	    (why = parse_type(it, r, msg, msgsize)) ||
+	    (why = parse_dates(it, r, msg, msgsize)) ||
+	    (why = parse_times(it, r, msg, msgsize)) ||
+	    (why = parse_guests(it, r)))
+		return why;
+	return check_stay_order(r, msg, msgsize);
 }
 
 static void note_bad_item(struct fetch_result *fr, const cJSON *it, const char *where,

@@ -3,12 +3,16 @@
  * (tuya-api.md §2-§5).
  *
  * Three layers, each usable on its own:
- *   - pure crypto and signing (string-to-sign, HMAC sign, ticket-key
- *     decryption, PIN encryption), all done with OpenSSL libcrypto;
- *   - pure parsers of the JSON the cloud answers, which treat every byte from
- *     the network as untrusted;
- *   - a client, struct tuya_client, that signs and sends requests over a
- *     borrowed struct http and manages the access token.
+ *   - tuya_sign.h: pure crypto and signing (string-to-sign, HMAC sign,
+ *     ticket-key decryption, PIN encryption), all done with OpenSSL
+ *     libcrypto;
+ *   - tuya_parse.h: pure parsers of the JSON the cloud answers, which treat
+ *     every byte from the network as untrusted (included here: the client
+ *     calls fill its structs);
+ *   - this header: the client, struct tuya_client, that signs and sends
+ *     requests over a borrowed struct http, manages the access token and
+ *     classifies what the cloud answered.  The rest of the program uses
+ *     this one.
  *
  * Invariants kept by this module:
  *   - No message written to an errbuf ever contains the client secret, an
@@ -49,19 +53,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <cjson/cJSON.h>
-
 #include "err.h"
 #include "http.h"
 #include "ids.h"
-#include "util.h"
+#include "tuya_parse.h"
 
-#define TUYA_TOKEN_MAX      256   /* buffer size for a token, NUL included */
-#define TUYA_TICKET_ID_MAX  64    /* buffer size for a ticket id */
 #define TUYA_NAME_MAX       64    /* buffer size for a password name we send */
-#define TUYA_MSG_MAX        128   /* buffer size for Tuya's msg in messages */
 #define TUYA_DEVICE_MAX     TUYA_DEVICE_ID_MAX /* longest device id (ids.h) */
-#define TUYA_SIGN_LEN       64    /* hex characters of a sign */
 #define TUYA_TOKEN_MARGIN_MS 60000LL /* re-fetch when fewer remain */
 
 /* ------------------------------------------------------------------------
@@ -103,198 +101,6 @@ struct tuya_status {
 	                        may have taken effect even if the call failed) */
 };
 #define TUYA_STATUS_INIT { TUYA_OK, 0, 0, -1, 0 }
-
-/* ------------------------------------------------------------------------
- * Signing and crypto (pure; OpenSSL libcrypto; no I/O)
- */
-
-/*
- * Build Tuya's stringToSign (tuya-api.md §2.1) into out (reset first):
- *   METHOD "\n" hex(SHA256(body)) "\n" signed_headers "\n" URL
- * where URL is the path plus, when there is a query, "?" and its parameters
- * percent-decoded ("+" is a space), sorted by key (byte order, stable) and
- * joined as k=v with "&" (a parameter without "=" becomes "k=").
- *
- * method:         "GET", "POST", ...; upper-cased in the output.
- * path_and_query: "/v1.0/token?grant_type=1" (no scheme or host).
- * body, body_len: the exact bytes sent; body may be NULL when body_len is 0.
- * signed_headers: NULL or "" when no Signature-Headers is sent (always, for
- *                 this client); otherwise the block "name:value\n" for each
- *                 signed header in order, e.g. "area_id:x\ncall_id:y\n".
- * out:            receives the string (owned by the caller).
- * All pointers are borrowed.
- * Returns ERR_OK; ERR_DATA for a bad percent escape or one decoding to NUL;
- * ERR_INTERNAL when libcrypto fails.
- */
-enum err tuya_string_to_sign(const char *method, const char *path_and_query,
-			     const void *body, size_t body_len,
-			     const char *signed_headers, struct strbuf *out);
-
-/*
- * sign = UPPER(hex(HMAC-SHA256(secret, client_id + access_token + t +
- * nonce + string_to_sign))).
- *
- * access_token: "" (or NULL) for token requests.  nonce: NULL or "" when no
- * nonce header is sent.  t_ms: the value of the t header.  out receives 64
- * uppercase hex characters and a NUL.  All inputs are borrowed.
- * Returns ERR_OK or ERR_INTERNAL (libcrypto failure; out is then "").
- */
-enum err tuya_sign(const char *client_id, const char *secret,
-		   const char *access_token, long long t_ms, const char *nonce,
-		   const char *string_to_sign, char out[TUYA_SIGN_LEN + 1]);
-
-/*
- * Decrypt a ticket_key: AES-256-ECB with the 32 ASCII bytes of secret as
- * the key (not hex-decoded), PKCS#7 padding; the plaintext must be exactly
- * 16 bytes (tuya-api.md §5.2).
- *
- * ticket_key_hex: hex in either case, as the cloud sent it (borrowed).
- * out_key:        receives the 16 key bytes and a NUL at [16].  The caller
- *                 should wipe it (explicit_bzero) when done.
- * Returns ERR_OK; ERR_CONFIG when secret is not 32 bytes; ERR_PROTOCOL when
- * the hex, the padding or the plaintext length is wrong (wrong secret or a
- * broken answer); ERR_INTERNAL when libcrypto fails.  Messages contain
- * neither the secret nor any key material.
- */
-enum err tuya_decrypt_ticket_key(const char *secret, const char *ticket_key_hex,
-				 unsigned char out_key[17], char *errbuf);
-
-/*
- * Encrypt a PIN for the cloud: AES-128-ECB with the 16 bytes of key16 used
- * as they are, PKCS#7 padding, output lowercase hex (tuya-api.md §5.2).
- *
- * pin:  1 to 32 ASCII digits (borrowed).
- * out:  receives the hex and a NUL; needs 2 * 16 * (strlen(pin) / 16 + 1) + 1
- *       bytes (33 for PINs up to 15 digits).
- * Returns ERR_OK; ERR_DATA when pin is not 1-32 digits; ERR_INTERNAL when
- * out is too small or libcrypto fails.  out is "" on error (when size > 0).
- */
-enum err tuya_encrypt_pin(const unsigned char key16[16], const char *pin,
-			  char *out, size_t size);
-
-/*
- * The JSON body of a create or modify call, compact and in this field order
- * (the 175-byte body of vector B3 for its inputs):
- *   {"name":N,"password":P,"password_type":"ticket","ticket_id":T,
- *    "effective_time":E,"invalid_time":I,"type":0}
- * name and ticket_id are JSON-escaped.  out is reset first (owned by the
- * caller; it holds the encrypted PIN, so wipe it when done).
- */
-void tuya_password_body(const char *name, const char *password_hex,
-			const char *ticket_id, long long effective,
-			long long invalid, struct strbuf *out);
-
-/* ------------------------------------------------------------------------
- * Parsing the cloud's answers (pure; exposed for the tests)
- *
- * Integers are accepted as a JSON number without fraction and no larger than
- * 2^53 in magnitude (a larger double may already have been rounded by the
- * parser), or as a string of 1-19 digits that fits in int64.
- */
-
-struct tuya_envelope {
-	cJSON *root;            /* owned parse tree, NULL when not parsed */
-	const cJSON *result;    /* "result", borrowed from root; NULL if absent */
-	int success;            /* the "success" boolean */
-	long long code;         /* failure code, 0 on success */
-	char msg[TUYA_MSG_MAX]; /* failure msg, sanitised printable ASCII */
-};
-#define TUYA_ENVELOPE_INIT { NULL, NULL, 0, 0, "" }
-
-/*
- * Parse a response body: a JSON object (nothing but whitespace after it)
- * whose "success" is a boolean; on failure "code" must be an integer other
- * than 0 and "msg", if present and not null, a string.
- *
- * body, len: the response (borrowed; need not be NUL-terminated).
- * env:       filled; env->root is owned by the caller even when the envelope
- *            says success false.  Release with tuya_envelope_release().
- * Returns ERR_OK for any well-formed envelope (check env->success), or
- * ERR_PROTOCOL with a message for a malformed one (env then holds nothing).
- */
-enum err tuya_parse_envelope(const char *body, size_t len,
-			     struct tuya_envelope *env, char *errbuf);
-
-/* Free env->root and reset env; accepts an already released env. */
-void tuya_envelope_release(struct tuya_envelope *env);
-
-/* A cached access token.  Loaded and saved by the caller (pin-runner keeps
- * it in the database); secret: never log it. */
-struct tuya_token {
-	char access[TUYA_TOKEN_MAX];   /* "" when there is none */
-	char refresh[TUYA_TOKEN_MAX];  /* kept for the caller; not used here */
-	long long expires_at;          /* Unix time in milliseconds */
-};
-
-/*
- * Parse the result of GET /v1.0/token: access_token (1 to
- * TUYA_TOKEN_MAX - 1 printable characters, no space), refresh_token (same
- * rule, may be absent) and expire_time (or "expire") in seconds, 1 to 30
- * days.  expires_at = now_ms + expire_time * 1000 (our clock, not the
- * server's, since our clock is the one it is compared with).
- * Returns ERR_OK or ERR_PROTOCOL; out is left zeroed on error.
- */
-enum err tuya_parse_token(const cJSON *result, long long now_ms,
-			  struct tuya_token *out, char *errbuf);
-
-struct tuya_ticket {
-	char id[TUYA_TICKET_ID_MAX];  /* ticket_id */
-	unsigned char key[17];        /* decrypted key: 16 bytes + NUL; secret */
-	long long expire_time;        /* seconds of validity left, -1 if absent */
-};
-
-/*
- * Parse the result of POST .../password-ticket and decrypt its ticket_key
- * with secret (tuya_decrypt_ticket_key).  ticket_id must be 1 to
- * TUYA_TICKET_ID_MAX - 1 printable characters.  The caller should wipe out
- * after use.  Returns ERR_OK, ERR_PROTOCOL, or the errors of
- * tuya_decrypt_ticket_key().
- */
-enum err tuya_parse_ticket(const cJSON *result, const char *secret,
-			   struct tuya_ticket *out, char *errbuf);
-
-/* One temporary password as the cloud reports it (tuya-api.md §5.4). */
-struct tuya_password {
-	int64_t id;            /* > 0 */
-	char *name;            /* owned, "" when absent or null */
-	int phase;             /* meaning depends on the lock type (§5.4) */
-	long long effective;   /* effective_time, Unix seconds */
-	long long invalid;     /* invalid_time, Unix seconds */
-	int delivery_status;   /* Zigbee only; -1 when absent */
-};
-
-/* Free p->name and zero p; accepts a zeroed p. */
-void tuya_password_release(struct tuya_password *p);
-
-struct tuya_password_list {
-	struct tuya_password *v;  /* owned array of n */
-	size_t n;
-};
-#define TUYA_PASSWORD_LIST_INIT { NULL, 0 }
-
-/* Free every element and the array; accepts an empty list. */
-void tuya_password_list_release(struct tuya_password_list *l);
-
-/*
- * Parse one password object: "id" an integer > 0; "phase", "effective_time",
- * "invalid_time" integers (phase within int); "name" a string, null or
- * absent; "delivery_status" an int, null or absent.  Unknown fields are
- * ignored.  out is filled only on ERR_OK (release it); else ERR_PROTOCOL.
- */
-enum err tuya_parse_password(const cJSON *obj, struct tuya_password *out,
-			     char *errbuf);
-
-/*
- * Parse the result of the list call: an array (at most 10000 entries) of
- * password objects.  One bad entry fails the whole list, since a caller
- * deciding whether a password exists (SPEC P3) must not act on half a list.
- * out is filled only on ERR_OK; else ERR_PROTOCOL.
- */
-enum err tuya_parse_password_list(const cJSON *result,
-				  struct tuya_password_list *out, char *errbuf);
-
-/* Parse the result of the create call: {"id": integer > 0}. */
-enum err tuya_parse_create(const cJSON *result, int64_t *id, char *errbuf);
 
 /* ------------------------------------------------------------------------
  * The client

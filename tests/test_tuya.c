@@ -26,6 +26,8 @@
 
 #include "http.h"
 #include "tuya.h"
+#include "tuya_parse.h"
+#include "tuya_sign.h"
 #include "banned.h"
 
 #define E_SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -289,6 +291,30 @@ static void test_encrypt_pin(void **state)
 	assert_int_equal(tuya_encrypt_pin(key, "12a4567", out, 33), ERR_DATA);
 	assert_int_equal(tuya_encrypt_pin(key, "", out, 33), ERR_DATA);
 	assert_int_equal(tuya_encrypt_pin(key, "-123456", out, 33), ERR_DATA);
+}
+
+/* The two checks the client shares with its layers: PIN digits and
+ * printable strings. */
+static void test_pin_valid_printable(void **state)
+{
+	(void)state;
+	assert_true(tuya_pin_valid("1234", 4, 12));
+	assert_true(tuya_pin_valid("123456789012", 4, 12));
+	assert_false(tuya_pin_valid("123", 4, 12));
+	assert_false(tuya_pin_valid("1234567890123", 4, 12));
+	assert_false(tuya_pin_valid("12a4", 4, 12));
+	assert_false(tuya_pin_valid("12 34", 4, 12));
+	assert_false(tuya_pin_valid("", 1, 32));
+
+	assert_true(tuya_printable("a", 2, 0));
+	assert_false(tuya_printable("ab", 2, 0));          /* max counts the NUL */
+	assert_true(tuya_printable("~!x", 4, 0));
+	assert_false(tuya_printable("", 64, 1));
+	assert_false(tuya_printable("a b", 64, 0));
+	assert_true(tuya_printable("a b", 64, 1));
+	assert_false(tuya_printable("a\tb", 64, 1));
+	assert_false(tuya_printable("a\x7f", 64, 1));
+	assert_false(tuya_printable("caf\xc3\xa9", 64, 1));
 }
 
 /* ------------------------------------------------------------------------
@@ -1414,6 +1440,7 @@ int main(void)
 		cmocka_unit_test(test_ticket_key),
 		cmocka_unit_test(test_ticket_key_bad),
 		cmocka_unit_test(test_encrypt_pin),
+		cmocka_unit_test(test_pin_valid_printable),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_envelope_good),
 		cmocka_unit_test(test_envelope_malformed),

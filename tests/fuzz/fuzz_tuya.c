@@ -15,7 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tuya.h"
+#include "tuya_parse.h"
+#include "tuya_sign.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
