@@ -408,7 +408,7 @@ static struct proc start(const char *prog, const char *const *env, const char *c
 		}
 		for (int i = 0; env && env[i]; i += 2)
 			setenv(env[i], env[i + 1], 1);
-		execv(argv[0], argv);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	free(wcopy);
