@@ -93,8 +93,9 @@ check: $(PROGS) $(TEST_BINS) $(FAKE) $(HISTORY)
 
 # Many more random histories than make check runs (tests/history.c).
 SOAK_SEEDS ?= 2000
+SOAK_JOBS  ?= 2
 soak: $(PROGS) $(FAKE) $(HISTORY)
-	BIN=$(CURDIR)/$(BUILD) $(HISTORY) --seeds $(SOAK_SEEDS) --first 1000
+	BIN=$(CURDIR)/$(BUILD) $(HISTORY) --seeds $(SOAK_SEEDS) --first 1000 --jobs $(SOAK_JOBS)
 
 sanitize:
 	$(MAKE) BUILD=build-san CFLAGS="-O1 -g" \

@@ -1177,34 +1177,14 @@ static void cleanup(void)
 	}
 }
 
-int main(int argc, char **argv)
+/*
+ * One worker: its own folder and fake server, the seeds first, first +
+ * stride, ... below end.  Stops at its first violation; returns 1 then.
+ */
+static int worker(unsigned first, unsigned end, unsigned stride, int steps)
 {
-	unsigned first = 1, nseeds = 1;
-	int steps = 36, failed = 0;
-	bool one = false;
+	int failed = 0;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--seeds") && i + 1 < argc)
-			nseeds = (unsigned)strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
-			first = (unsigned)strtoul(argv[++i], NULL, 10), one = true;
-		else if (!strcmp(argv[i], "--first") && i + 1 < argc)
-			first = (unsigned)strtoul(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
-			steps = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "-v"))
-			verbose = true;
-		else {
-			fprintf(stderr, "usage: history [--seeds N [--first S] | --seed S] "
-				"[--steps K] [-v]\n");
-			return 2;
-		}
-	}
-	if (one)
-		nseeds = 1;
-	if (!(bin = getenv("BIN")))
-		die("BIN must name the build folder");
-	wrap = getenv("CHECK_WRAP");
 	snprintf(dir, sizeof(dir), "%s/history.XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (strlen(dir) > 40 || !mkdtemp(dir))
@@ -1221,7 +1201,7 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	atexit(cleanup);
 	start_fake();
-	for (unsigned s = first; s < first + nseeds; s++) {
+	for (unsigned s = first; s < end; s += stride) {
 		if (history(s, steps)) {
 			if (verbose)
 				fprintf(stderr, "history %u: ok\n", s);
@@ -1235,8 +1215,63 @@ int main(int argc, char **argv)
 			fprintf(stderr, "  kept: %s\n", dir);
 		break;
 	}
+	curl_global_cleanup();
+	return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned first = 1, nseeds = 1, jobs = 1;
+	int steps = 36, failed = 0;
+	bool one = false;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--seeds") && i + 1 < argc)
+			nseeds = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+			first = (unsigned)strtoul(argv[++i], NULL, 10), one = true;
+		else if (!strcmp(argv[i], "--first") && i + 1 < argc)
+			first = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--steps") && i + 1 < argc)
+			steps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--jobs") && i + 1 < argc)
+			jobs = (unsigned)strtoul(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "-v"))
+			verbose = true;
+		else {
+			fprintf(stderr, "usage: history [--seeds N [--first S] | --seed S] "
+				"[--steps K] [--jobs J] [-v]\n");
+			return 2;
+		}
+	}
+	if (one)
+		nseeds = 1;
+	if (jobs < 1 || jobs > 16)
+		jobs = 1;
+	if (jobs > nseeds)
+		jobs = nseeds ? nseeds : 1;
+	if (!(bin = getenv("BIN")))
+		die("BIN must name the build folder");
+	wrap = getenv("CHECK_WRAP");
+	fflush(NULL);
+	if (jobs == 1)
+		failed = worker(first, first + nseeds, 1, steps);
+	else {
+		pid_t pids[16];
+		int st;
+
+		for (unsigned k = 0; k < jobs; k++) {
+			if ((pids[k] = fork()) < 0)
+				die("fork: %s", strerror(errno));
+			if (pids[k] == 0)
+				exit(worker(first + k, first + nseeds, jobs, steps));
+		}
+		for (unsigned k = 0; k < jobs; k++)
+			if (waitpid(pids[k], &st, 0) < 0 || !WIFEXITED(st) ||
+			    WEXITSTATUS(st) != 0)
+				failed++;
+	}
 	printf("history: %u seeds from %u, %d steps each: %s\n", nseeds, first, steps,
 	       failed ? "FAILED" : "no violation");
-	curl_global_cleanup();
 	return failed ? 1 : 0;
 }

@@ -6,8 +6,8 @@
 set -eu
 : "${BIN:?}"
 if [ -n "${CHECK_WRAP:-}" ]; then
-	seeds=${HISTORY_SEEDS:-2}
+	seeds=${HISTORY_SEEDS:-2} jobs=1
 else
-	seeds=${HISTORY_SEEDS:-40}
+	seeds=${HISTORY_SEEDS:-40} jobs=2
 fi
-exec "$BIN/tests/history" --seeds "$seeds"
+exec "$BIN/tests/history" --seeds "$seeds" --jobs "$jobs"
