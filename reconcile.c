@@ -484,35 +484,13 @@ static int locks_list(struct global *g, sqlite3 *db, int json)
 		return err_exitcode(e);
 	}
 	if (json) {
-		cJSON *arr = cJSON_CreateArray();
-
-		for (size_t i = 0; i < n; i++) {
-			cJSON *o = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(o, "listingId", locks[i].listing);
-			cJSON_AddStringToObject(o, "deviceId", locks[i].device);
-			report_add_str(o, "name", locks[i].name);
-			if (locks[i].pin_length)
-				cJSON_AddNumberToObject(o, "pinLength", locks[i].pin_length);
-			else
-				cJSON_AddNullToObject(o, "pinLength");
-			report_add_str(o, "timezone", locks[i].tz);
-			cJSON_AddItemToArray(arr, o);
-		}
-		cli_print_json(arr);
+		cli_print_json(report_locks_json(locks, n));
 	} else {
-		if (n)
-			printf("%-26s %-24s %-6s %-20s %s\n", "LISTING", "DEVICE", "DIGITS",
-			       "TIMEZONE", "NAME");
-		for (size_t i = 0; i < n; i++) {
-			char len[8];
+		struct strbuf out = STRBUF_INIT;
 
-			snprintf(len, sizeof(len), "%d", locks[i].pin_length);
-			printf("%-26s %-24s %-6s %-20s %s\n", locks[i].listing, locks[i].device,
-			       locks[i].pin_length ? len : "-",
-			       locks[i].tz[0] ? locks[i].tz : "-",
-			       locks[i].name[0] ? locks[i].name : "-");
-		}
+		report_locks_table(locks, n, &out);
+		fputs(strbuf_str(&out), stdout);
+		strbuf_release(&out);
 	}
 	free(locks);
 	return 0;
@@ -676,42 +654,13 @@ static int cmd_jobs(struct global *g, int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		cJSON *arr = cJSON_CreateArray();
-
-		for (size_t i = 0; i < n; i++) {
-			const struct job_row *r = &rows[i];
-			cJSON *o = cJSON_CreateObject();
-
-			cJSON_AddStringToObject(o, "id", r->j.id);
-			cJSON_AddStringToObject(o, "action", r->j.action);
-			cJSON_AddStringToObject(o, "reservationId", r->j.resv);
-			report_add_str(o, "reservationCode", r->code);
-			report_add_str(o, "listingId", r->listing);
-			cJSON_AddStringToObject(o, "deviceId", r->j.device);
-			report_add_time(o, "dueAt", r->j.due, 0);
-			cJSON_AddStringToObject(o, "status", r->j.status);
-			cJSON_AddNumberToObject(o, "attempts", (double)r->attempts);
-			report_add_time(o, "nextAttemptAt", r->next_attempt_at, 1);
-			if (r->has_last_error)
-				cJSON_AddStringToObject(o, "lastError", r->last_error);
-			else
-				cJSON_AddNullToObject(o, "lastError");
-			cJSON_AddItemToArray(arr, o);
-		}
-		cli_print_json(arr);
+		cli_print_json(report_jobs_json(rows, n));
 	} else {
-		if (n)
-			printf("%-20s  %-8s  %-8s  %-8s  %-24s  %3s  %s\n", "DUE", "ACTION",
-			       "STATUS", "CODE", "LOCK", "TRY", "LAST ERROR");
-		for (size_t i = 0; i < n; i++) {
-			const struct job_row *r = &rows[i];
-			char due[UTC_ISO_LEN + 1];
+		struct strbuf out = STRBUF_INIT;
 
-			util_fmt_utc(r->j.due, due, sizeof(due));
-			printf("%-20s  %-8s  %-8s  %-8s  %-24s  %3ld  %s\n", due, r->j.action,
-			       r->j.status, r->code[0] ? r->code : "?", r->j.device,
-			       r->attempts, r->has_last_error ? r->last_error : "-");
-		}
+		report_jobs_table(rows, n, &out);
+		fputs(strbuf_str(&out), stdout);
+		strbuf_release(&out);
 	}
 out:
 	free(rows);

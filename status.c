@@ -1,7 +1,8 @@
 /*
- * status.c - cmd_status(): the last reconciliation, pin-runner's last run
- * and what needs a person, for people (text) and for scripts and
- * monitoring (--json, SPEC §6).
+ * status.c - cmd_status(): gathers the last reconciliation, pin-runner's
+ * last run and what needs a person, decides the exit code, and hands the
+ * rendering (text, or --json for scripts and monitoring, SPEC §6) to
+ * report.c.
  *
  * Reads the database read-only and never takes a lock, so it can be
  * called at any time.  Exit: 3 when there has never been a run; else 0
@@ -25,24 +26,12 @@
 /* pin-runner is stale when jobs wait and it has not run for this long. */
 #define PIN_RUNNER_STALE 600
 
-struct status {
-	int found;
-	struct log_row last;
-	const char *current;    /* running|success|failed|never */
-	time_t next_run;        /* (time_t)-1 if the expression never fires */
-	int stale;
-	long pending, failed;
-	time_t next_due;
-	int pr_found, pr_stale;
-	struct pin_run_row pr;
-	struct health health;
-};
 
 /*
  * pin-runner runs every minute; when jobs are waiting and it has not run
  * for PIN_RUNNER_STALE seconds (or never), its cron line is broken.
  */
-static int pin_runner_stale(const struct status *s, time_t now)
+static int pin_runner_stale(const struct status_report *s, time_t now)
 {
 	return s->pending > 0 &&
 	       (!s->pr_found || s->pr.completed_at + PIN_RUNNER_STALE < now);
@@ -61,80 +50,17 @@ static int is_stale(const struct config *cfg, const struct log_row *row, time_t 
 	return n2 != (time_t)-1 && now > n2;
 }
 
-static void print_text(const struct config *cfg, const struct status *s)
+static void print(const struct global *g, const struct status_report *s, int json)
 {
-	char t1[UTC_ISO_LEN + 1], t2[UTC_ISO_LEN + 1];
-	struct strbuf line = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT;
 
-	if (!s->found) {
-		printf("last run:  never\n");
-	} else {
-		util_fmt_utc(s->last.started_at, t1, sizeof(t1));
-		printf("last run:  %s, started %s", s->last.status, t1);
-		if (strcmp(s->last.status, "pending") != 0) {
-			util_fmt_utc(s->last.completed_at, t2, sizeof(t2));
-			printf(", completed %s (%ld ms)", t2, s->last.duration_ms);
-		}
-		printf("\n");
-		report_stats_line(&s->last.stats, &line);
-		printf("stats:     %s\n", strbuf_str(&line));
-		if (s->last.has_message)
-			printf("message:   %s\n", s->last.message);
+	if (json) {
+		cli_print_json(report_status_json(s));
+	} else if (g->verbosity >= 0) {
+		report_status_text(s, &out);
+		fputs(strbuf_str(&out), stdout);
 	}
-	printf("status:    %s%s\n", s->current,
-	       s->stale ? " (stale: no run finished within two schedule intervals)" : "");
-	if (s->next_run != (time_t)-1) {
-		util_fmt_utc(s->next_run, t1, sizeof(t1));
-		printf("schedule:  %s, next run %s\n", cfg->cron, t1);
-	} else {
-		printf("schedule:  %s, never fires\n", cfg->cron);
-	}
-	printf("pin jobs:  %ld pending, %ld failed", s->pending, s->failed);
-	if (s->next_due) {
-		util_fmt_utc(s->next_due, t1, sizeof(t1));
-		printf(", next due %s", t1);
-	}
-	printf("\n");
-	if (s->pr_found) {
-		util_fmt_utc(s->pr.started_at, t1, sizeof(t1));
-		printf("pin-runner: %s, last run %s (%ld due, %ld done, %ld to retry, %ld failed)%s\n",
-		       s->pr.status, t1, s->pr.due, s->pr.done, s->pr.retried, s->pr.failed,
-		       s->pr_stale ? " (stale: jobs are waiting and it has not run for 10 minutes)" : "");
-		if (s->pr.has_message)
-			printf("            %s\n", s->pr.message);
-	} else {
-		printf("pin-runner: never ran%s\n", s->pr_stale ? " (stale: jobs are waiting)" : "");
-	}
-	strbuf_reset(&line);
-	report_health_lines(&s->health, &line);
-	printf("health:    %s\n", line.len ? "needs attention" : "ok");
-	fputs(strbuf_str(&line), stdout);
-	strbuf_release(&line);
-}
-
-static void print_json(const struct config *cfg, const struct status *s)
-{
-	cJSON *doc = cJSON_CreateObject();
-	cJSON *jobs;
-
-	if (s->found)
-		cJSON_AddItemToObject(doc, "lastRun", report_log_json(&s->last));
-	else
-		cJSON_AddNullToObject(doc, "lastRun");
-	if (s->next_run != (time_t)-1)
-		report_add_time(doc, "nextRun", s->next_run, 0);
-	else
-		cJSON_AddNullToObject(doc, "nextRun");
-	cJSON_AddStringToObject(doc, "currentStatus", s->current);
-	cJSON_AddStringToObject(doc, "schedule", cfg->cron);
-	jobs = cJSON_AddObjectToObject(doc, "pinJobs");
-	cJSON_AddNumberToObject(jobs, "pending", (double)s->pending);
-	cJSON_AddNumberToObject(jobs, "failed", (double)s->failed);
-	report_add_time(jobs, "nextDue", s->next_due, 1);
-	cJSON_AddItemToObject(doc, "pinRunner", report_pin_runner_json(&s->pr, s->pr_found,
-								       s->pr_stale));
-	cJSON_AddItemToObject(doc, "health", report_health_json(&s->health));
-	cli_print_json(doc);
+	strbuf_release(&out);
 }
 
 int cmd_status(struct global *g, int argc, char **argv)
@@ -144,7 +70,7 @@ int cmd_status(struct global *g, int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct status s;
+	struct status_report s;
 	struct config cfg;
 	char eb[ERRBUF_SIZE], lockpath[4096];
 	sqlite3 *db = NULL;
@@ -168,6 +94,7 @@ int cmd_status(struct global *g, int argc, char **argv)
 	}
 
 	memset(&s, 0, sizeof(s));
+	s.schedule = cfg.cron;
 	if ((e = db_open(cfg.db_path, DB_READONLY, &db, eb)) != ERR_OK)
 		goto fail;
 	if (db && db_version(db) > 0) {
@@ -205,10 +132,7 @@ int cmd_status(struct global *g, int argc, char **argv)
 	if (code == 0 && (s.pr_stale || health_any(&s.health) ||
 			  (s.pr_found && strcmp(s.pr.status, "success") != 0)))
 		code = 1;
-	if (json)
-		print_json(&cfg, &s);
-	else if (g->verbosity >= 0)
-		print_text(&cfg, &s);
+	print(g, &s, json);
 	health_release(&s.health);
 	db_close(db);
 	config_release(&cfg);

@@ -280,3 +280,178 @@ void report_health_lines(const struct health *h, struct strbuf *out)
 			    item_code(it), it->listing, a, b, it->listing);
 	}
 }
+
+/* ---- locks list and jobs ------------------------------------------------ */
+
+cJSON *report_locks_json(const struct lock_map *locks, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "listingId", locks[i].listing);
+		cJSON_AddStringToObject(o, "deviceId", locks[i].device);
+		report_add_str(o, "name", locks[i].name);
+		if (locks[i].pin_length)
+			cJSON_AddNumberToObject(o, "pinLength", locks[i].pin_length);
+		else
+			cJSON_AddNullToObject(o, "pinLength");
+		report_add_str(o, "timezone", locks[i].tz);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+#define LOCKS_ROW "%-26s %-24s %-6s %-20s %s\n"
+
+void report_locks_table(const struct lock_map *locks, size_t n, struct strbuf *out)
+{
+	if (n)
+		strbuf_addf(out, LOCKS_ROW, "LISTING", "DEVICE", "DIGITS", "TIMEZONE", "NAME");
+	for (size_t i = 0; i < n; i++) {
+		char len[8];
+
+		snprintf(len, sizeof(len), "%d", locks[i].pin_length);
+		strbuf_addf(out, LOCKS_ROW, locks[i].listing, locks[i].device,
+			    locks[i].pin_length ? len : "-", locks[i].tz[0] ? locks[i].tz : "-",
+			    locks[i].name[0] ? locks[i].name : "-");
+	}
+}
+
+cJSON *report_jobs_json(const struct job_row *rows, size_t n)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++) {
+		const struct job_row *r = &rows[i];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "id", r->j.id);
+		cJSON_AddStringToObject(o, "action", r->j.action);
+		cJSON_AddStringToObject(o, "reservationId", r->j.resv);
+		report_add_str(o, "reservationCode", r->code);
+		report_add_str(o, "listingId", r->listing);
+		cJSON_AddStringToObject(o, "deviceId", r->j.device);
+		report_add_time(o, "dueAt", r->j.due, 0);
+		cJSON_AddStringToObject(o, "status", r->j.status);
+		cJSON_AddNumberToObject(o, "attempts", (double)r->attempts);
+		report_add_time(o, "nextAttemptAt", r->next_attempt_at, 1);
+		if (r->has_last_error)
+			cJSON_AddStringToObject(o, "lastError", r->last_error);
+		else
+			cJSON_AddNullToObject(o, "lastError");
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+void report_jobs_table(const struct job_row *rows, size_t n, struct strbuf *out)
+{
+	if (n)
+		strbuf_addf(out, "%-20s  %-8s  %-8s  %-8s  %-24s  %3s  %s\n", "DUE", "ACTION",
+			    "STATUS", "CODE", "LOCK", "TRY", "LAST ERROR");
+	for (size_t i = 0; i < n; i++) {
+		const struct job_row *r = &rows[i];
+		char due[UTC_ISO_LEN + 1];
+
+		util_fmt_utc(r->j.due, due, sizeof(due));
+		strbuf_addf(out, "%-20s  %-8s  %-8s  %-8s  %-24s  %3ld  %s\n", due, r->j.action,
+			    r->j.status, r->code[0] ? r->code : "?", r->j.device, r->attempts,
+			    r->has_last_error ? r->last_error : "-");
+	}
+}
+
+/* ---- status ------------------------------------------------------------- */
+
+cJSON *report_status_json(const struct status_report *s)
+{
+	cJSON *doc = cJSON_CreateObject();
+	cJSON *jobs;
+
+	if (s->found)
+		cJSON_AddItemToObject(doc, "lastRun", report_log_json(&s->last));
+	else
+		cJSON_AddNullToObject(doc, "lastRun");
+	if (s->next_run != (time_t)-1)
+		report_add_time(doc, "nextRun", s->next_run, 0);
+	else
+		cJSON_AddNullToObject(doc, "nextRun");
+	cJSON_AddStringToObject(doc, "currentStatus", s->current);
+	cJSON_AddStringToObject(doc, "schedule", s->schedule);
+	jobs = cJSON_AddObjectToObject(doc, "pinJobs");
+	cJSON_AddNumberToObject(jobs, "pending", (double)s->pending);
+	cJSON_AddNumberToObject(jobs, "failed", (double)s->failed);
+	report_add_time(jobs, "nextDue", s->next_due, 1);
+	cJSON_AddItemToObject(doc, "pinRunner",
+			      report_pin_runner_json(&s->pr, s->pr_found, s->pr_stale));
+	cJSON_AddItemToObject(doc, "health", report_health_json(&s->health));
+	return doc;
+}
+
+/* "last run:", "stats:" and "message:" lines. */
+static void status_last_run(const struct status_report *s, struct strbuf *out)
+{
+	char t[UTC_ISO_LEN + 1];
+
+	if (!s->found) {
+		strbuf_adds(out, "last run:  never\n");
+		return;
+	}
+	util_fmt_utc(s->last.started_at, t, sizeof(t));
+	strbuf_addf(out, "last run:  %s, started %s", s->last.status, t);
+	if (strcmp(s->last.status, "pending") != 0) {
+		util_fmt_utc(s->last.completed_at, t, sizeof(t));
+		strbuf_addf(out, ", completed %s (%ld ms)", t, s->last.duration_ms);
+	}
+	strbuf_adds(out, "\nstats:     ");
+	report_stats_line(&s->last.stats, out);
+	strbuf_adds(out, "\n");
+	if (s->last.has_message)
+		strbuf_addf(out, "message:   %s\n", s->last.message);
+}
+
+/* "pin jobs:" and "pin-runner:" lines. */
+static void status_pin_runner(const struct status_report *s, struct strbuf *out)
+{
+	char t[UTC_ISO_LEN + 1];
+
+	strbuf_addf(out, "pin jobs:  %ld pending, %ld failed", s->pending, s->failed);
+	if (s->next_due) {
+		util_fmt_utc(s->next_due, t, sizeof(t));
+		strbuf_addf(out, ", next due %s", t);
+	}
+	strbuf_adds(out, "\n");
+	if (!s->pr_found) {
+		strbuf_addf(out, "pin-runner: never ran%s\n",
+			    s->pr_stale ? " (stale: jobs are waiting)" : "");
+		return;
+	}
+	util_fmt_utc(s->pr.started_at, t, sizeof(t));
+	strbuf_addf(out, "pin-runner: %s, last run %s (%ld due, %ld done, %ld to retry, %ld failed)%s\n",
+		    s->pr.status, t, s->pr.due, s->pr.done, s->pr.retried, s->pr.failed,
+		    s->pr_stale ? " (stale: jobs are waiting and it has not run for 10 minutes)" : "");
+	if (s->pr.has_message)
+		strbuf_addf(out, "            %s\n", s->pr.message);
+}
+
+void report_status_text(const struct status_report *s, struct strbuf *out)
+{
+	struct strbuf health = STRBUF_INIT;
+	char t[UTC_ISO_LEN + 1];
+
+	status_last_run(s, out);
+	strbuf_addf(out, "status:    %s%s\n", s->current,
+		    s->stale ? " (stale: no run finished within two schedule intervals)" : "");
+	if (s->next_run != (time_t)-1) {
+		util_fmt_utc(s->next_run, t, sizeof(t));
+		strbuf_addf(out, "schedule:  %s, next run %s\n", s->schedule, t);
+	} else {
+		strbuf_addf(out, "schedule:  %s, never fires\n", s->schedule);
+	}
+	status_pin_runner(s, out);
+	report_health_lines(&s->health, &health);
+	strbuf_addf(out, "health:    %s\n", health.len ? "needs attention" : "ok");
+	strbuf_adds(out, strbuf_str(&health));
+	strbuf_release(&health);
+}

@@ -37,6 +37,34 @@ cJSON *report_health_json(const struct health *h);
 /* One line (no newline) per problem of h, for status without --json. */
 void report_health_lines(const struct health *h, struct strbuf *out);
 
+/* locks list: [{"listingId", "deviceId", "name", "pinLength", "timezone"}]
+ * and the aligned table (a header line when there are rows). */
+cJSON *report_locks_json(const struct lock_map *locks, size_t n);
+void report_locks_table(const struct lock_map *locks, size_t n, struct strbuf *out);
+
+/* jobs: [{"id", "action", "reservationId", ...}] and the aligned table. */
+cJSON *report_jobs_json(const struct job_row *rows, size_t n);
+void report_jobs_table(const struct job_row *rows, size_t n, struct strbuf *out);
+
+/* What status shows (SPEC §6), gathered by status.c. */
+struct status_report {
+	int found;              /* a reconciliation has been logged */
+	struct log_row last;
+	const char *current;    /* running|success|failed|never */
+	const char *schedule;   /* the [schedule] cron expression */
+	time_t next_run;        /* (time_t)-1 if the expression never fires */
+	int stale;
+	long pending, failed;
+	time_t next_due;
+	int pr_found, pr_stale;
+	struct pin_run_row pr;
+	struct health health;
+};
+
+/* status --json, and the text of status. */
+cJSON *report_status_json(const struct status_report *s);
+void report_status_text(const struct status_report *s, struct strbuf *out);
+
 /* Add a UTC ISO-8601 string, or null when t == 0 and null_if_zero. */
 void report_add_time(cJSON *obj, const char *name, time_t t, int null_if_zero);
 
