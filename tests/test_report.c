@@ -1,0 +1,158 @@
+/*
+ * test_report.c - the renderers of report.c as pure functions of plain
+ * data: the locks list, the jobs list and status, as tables and as JSON
+ * (SPEC §6, §6a: camelCase, UTC with Z, null for what is absent).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "report.h"
+
+#define NOW 1796126400L  /* 2026-12-01T12:00:00Z */
+
+static char *json_of(cJSON *doc)
+{
+	char *s = cJSON_PrintUnformatted(doc);
+
+	cJSON_Delete(doc);
+	return s;
+}
+
+static void test_locks(void **state)
+{
+	struct lock_map l[2];
+	struct strbuf out = STRBUF_INIT;
+	char *s;
+
+	(void)state;
+	memset(l, 0, sizeof(l));
+	strcpy(l[0].listing, "5f1a2b3c4d5e6f7a8b9c0d1e");
+	strcpy(l[0].device, "ac01lock0123456789abcd");
+	strcpy(l[0].name, "front door");
+	l[0].pin_length = 7;
+	strcpy(l[0].tz, "America/Sao_Paulo");
+	strcpy(l[1].listing, "L2");
+	strcpy(l[1].device, "ac02lock0123456789abcd");
+
+	s = json_of(report_locks_json(l, 2));
+	assert_string_equal(s,
+		"[{\"listingId\":\"5f1a2b3c4d5e6f7a8b9c0d1e\",\"deviceId\":\"ac01lock0123456789abcd\","
+		"\"name\":\"front door\",\"pinLength\":7,\"timezone\":\"America/Sao_Paulo\"},"
+		"{\"listingId\":\"L2\",\"deviceId\":\"ac02lock0123456789abcd\",\"name\":null,"
+		"\"pinLength\":null,\"timezone\":null}]");
+	free(s);
+
+	report_locks_table(l, 2, &out);
+	assert_string_equal(strbuf_str(&out),
+		"LISTING                    DEVICE                   DIGITS TIMEZONE             NAME\n"
+		"5f1a2b3c4d5e6f7a8b9c0d1e   ac01lock0123456789abcd   7      America/Sao_Paulo    front door\n"
+		"L2                         ac02lock0123456789abcd   -      -                    -\n");
+	strbuf_reset(&out);
+	report_locks_table(l, 0, &out);
+	assert_int_equal(out.len, 0);	/* no header without rows */
+	strbuf_release(&out);
+}
+
+static void test_jobs(void **state)
+{
+	struct job_row r;
+	struct strbuf out = STRBUF_INIT;
+	char *s;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	strcpy(r.j.id, "job1");
+	strcpy(r.j.action, "generate");
+	strcpy(r.j.resv, "r1");
+	strcpy(r.j.device, "ac01lock0123456789abcd");
+	strcpy(r.j.status, "failed");
+	r.j.due = NOW;
+	r.attempts = 3;
+	strcpy(r.last_error, "tuya 1106: permission deny");
+	r.has_last_error = 1;
+
+	s = json_of(report_jobs_json(&r, 1));
+	assert_string_equal(s,
+		"[{\"id\":\"job1\",\"action\":\"generate\",\"reservationId\":\"r1\","
+		"\"reservationCode\":null,\"listingId\":null,\"deviceId\":\"ac01lock0123456789abcd\","
+		"\"dueAt\":\"2026-12-01T12:00:00Z\",\"status\":\"failed\",\"attempts\":3,"
+		"\"nextAttemptAt\":null,\"lastError\":\"tuya 1106: permission deny\"}]");
+	free(s);
+
+	report_jobs_table(&r, 1, &out);
+	assert_non_null(strstr(strbuf_str(&out), "DUE"));
+	assert_non_null(strstr(strbuf_str(&out),
+		"2026-12-01T12:00:00Z  generate  failed    ?         ac01lock0123456789abcd      3  tuya 1106: permission deny\n"));
+	strbuf_release(&out);
+}
+
+static void test_status(void **state)
+{
+	struct status_report s;
+	struct strbuf out = STRBUF_INIT;
+	char *j;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.current = "never";
+	s.schedule = "*/30 * * * *";
+	s.next_run = NOW + 1800;
+	s.pending = 2;
+	s.pr_stale = 1;
+
+	j = json_of(report_status_json(&s));
+	assert_non_null(strstr(j, "\"lastRun\":null,\"nextRun\":\"2026-12-01T12:30:00Z\","
+				  "\"currentStatus\":\"never\",\"schedule\":\"*/30 * * * *\","
+				  "\"pinJobs\":{\"pending\":2,\"failed\":0,\"nextDue\":null}"));
+	assert_non_null(strstr(j, "\"stale\":true"));
+	free(j);
+
+	report_status_text(&s, &out);
+	assert_string_equal(strbuf_str(&out),
+		"last run:  never\n"
+		"status:    never\n"
+		"schedule:  */30 * * * *, next run 2026-12-01T12:30:00Z\n"
+		"pin jobs:  2 pending, 0 failed\n"
+		"pin-runner: never ran (stale: jobs are waiting)\n"
+		"health:    ok\n");
+	strbuf_release(&out);
+
+	/* a finished run with a message; a schedule that never fires */
+	s.found = 1;
+	strcpy(s.last.id, "run1");
+	strcpy(s.last.status, "failed");
+	s.last.started_at = NOW - 60;
+	s.last.completed_at = NOW - 59;
+	s.last.duration_ms = 1200;
+	strcpy(s.last.message, "Stays answered 401");
+	s.last.has_message = 1;
+	s.current = "failed";
+	s.next_run = (time_t)-1;
+	report_status_text(&s, &out);
+	assert_non_null(strstr(strbuf_str(&out),
+		"last run:  failed, started 2026-12-01T11:59:00Z, completed 2026-12-01T11:59:01Z (1200 ms)\n"
+		"stats:     fetched 0, created 0,"));
+	assert_non_null(strstr(strbuf_str(&out), "message:   Stays answered 401\n"));
+	assert_non_null(strstr(strbuf_str(&out), "schedule:  */30 * * * *, never fires\n"));
+	strbuf_release(&out);
+	j = json_of(report_status_json(&s));
+	assert_non_null(strstr(j, "\"nextRun\":null"));
+	assert_null(strstr(j, "\"pin\""));
+	free(j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_locks),
+		cmocka_unit_test(test_jobs),
+		cmocka_unit_test(test_status),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
