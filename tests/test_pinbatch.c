@@ -27,6 +27,7 @@
 #include "db.h"
 #include "http.h"
 #include "pinbatch.h"
+#include "testutil.h"
 
 #define DEV "bf0123456789abcdefxyzq"
 #define DEV2 "eb9876543210fedcbazyxw"
@@ -45,43 +46,6 @@ struct fx {
 	char warns[4096];
 	char woulds[1024];
 };
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-{
-	char buf[2048], *err = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (sqlite3_exec(db, buf, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", buf, err);
-}
-
-/* The rows of query q, columns joined by ' ', rows by ';' (static). */
-static const char *rows(sqlite3 *db, const char *q)
-{
-	static char out[1024];
-	sqlite3_stmt *st;
-	size_t len = 0;
-
-	out[0] = '\0';
-	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		for (int c = 0; c < sqlite3_column_count(st); c++) {
-			const unsigned char *v = sqlite3_column_text(st, c);
-
-			len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
-						c ? " " : (len ? ";" : ""), v ? (const char *)v : "NULL");
-			assert_true(len < sizeof(out));
-		}
-	}
-	sqlite3_finalize(st);
-	return out;
-}
 
 /* A request to the fake; the body of its answer in buf. */
 static void ctl(struct fx *f, const char *method, const char *path, const char *body,
@@ -134,16 +98,6 @@ static int live(struct fx *f, const char *dev)
 	return n;
 }
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text, fp);
-	fclose(fp);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
 static void append(char *buf, size_t size, const char *msg)
 {
 	size_t len = strlen(buf);
@@ -181,40 +135,21 @@ static long long wall_ms(void *ctx)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Start the fake with DEV and DEV2; wait for its port file. */
-static int start_fake(struct fx *f)
-{
-	const char *bin = getenv("BIN");
-	char path[160], tuya[160], port[160], buf[64];
-	FILE *fp;
-
-	snprintf(tuya, sizeof(tuya), "%s/tuya.json", f->dir);
-	write_file(tuya, "{\"devices\":[{\"id\":\"" DEV "\",\"pin_length\":7},"
-		   "{\"id\":\"" DEV2 "\",\"pin_length\":7}]}", 0600);
-	snprintf(port, sizeof(port), "%s/port", f->dir);
-	snprintf(path, sizeof(path), "%s/fakeapi", bin);
-	f->fake = fork();
-	if (f->fake == 0) {
-		execl(path, path, "--port-file", port, "--tuya-data", tuya, (char *)NULL);
-		_exit(127);
-	}
-	/* Wait for the server to listen (start-up only, not a race). */
-	for (int i = 0; i < 400 && access(port, R_OK) != 0; i++)
-		usleep(25000);
-	if (!(fp = fopen(port, "r")) || !fgets(buf, sizeof(buf), fp))
-		return -1;
-	fclose(fp);
-	snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d", atoi(buf));
-	return 0;
-}
-
 static void add_job(struct fx *f, const char *action, const char *resv, const char *dev,
 		    long due)
 {
-	sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, "
+	test_sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, "
 		"valid_from, valid_until, status, created_at, updated_at) VALUES "
 		"('%s:%s:%s', '%s', '%s', '%s', %ld, %ld, %ld, 'pending', 0, 0)",
 		action, resv, dev, action, resv, dev, due, VF, VU);
+}
+
+/* Due oldest first: R1 on DEV, R3 on DEV2, R2 on DEV. */
+static void three_jobs(struct fx *f)
+{
+	add_job(f, "generate", "R1", DEV, GEN - 120);
+	add_job(f, "generate", "R3", DEV2, GEN - 60);
+	add_job(f, "generate", "R2", DEV, GEN);
 }
 
 static int setup(void **state)
@@ -224,25 +159,30 @@ static int setup(void **state)
 	struct strbuf errs = STRBUF_INIT;
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_pinbatch.XXXXXX");
-	if (!getenv("BIN") || !mkdtemp(f->dir) || start_fake(f) != 0)
+	if (!mkdtemp(f->dir))
+		return -1;
+	f->fake = test_fake_start(f->dir, "{\"devices\":[{\"id\":\"" DEV "\",\"pin_length\":7},"
+				  "{\"id\":\"" DEV2 "\",\"pin_length\":7}]}", f->url,
+				  sizeof(f->url));
+	if (f->fake < 0)
 		return -1;
 	snprintf(conf, sizeof(conf), "%s/c.conf", f->dir);
 	snprintf(buf, sizeof(buf),
 		 "[database]\npath = %s/s.db\n[tuya]\nurl = %s\nclient_id = fake4client6id8xyzw12\n"
 		 "client_secret = 0f1e2d3c4b5a69788796a5b4c3d2e1f0\n", f->dir, f->url);
-	write_file(conf, buf, 0600);
+	test_write_file(conf, buf, 0600);
 	if (config_load(&f->cfg, conf, &errs) != ERR_OK)
 		fail_msg("%s", strbuf_str(&errs));
 	strbuf_release(&errs);
 	if (db_open(f->cfg.db_path, DB_READWRITE, &f->db, eb) != ERR_OK)
 		fail_msg("%s", eb);
 	f->http = http_new(&(struct http_opts){ .timeout = 10 });
-	sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, "
+	test_sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, "
 		"type, guests, created_at, updated_at) VALUES "
 		"('R1', 'RVA', 'L1', '2026-12-10', '2026-12-12', 'booked', 2, 0, 0), "
 		"('R2', 'RVB', 'L1', '2026-12-10', '2026-12-12', 'booked', 2, 0, 0), "
 		"('R3', 'RVC', 'L2', '2026-12-10', '2026-12-12', 'booked', 2, 0, 0)");
-	sql(f->db, "INSERT INTO locks (device_id, listing_id, created_at) VALUES "
+	test_sql(f->db, "INSERT INTO locks (device_id, listing_id, created_at) VALUES "
 		"('" DEV "', 'L1', 0), ('" DEV2 "', 'L2', 0)");
 	*state = f;
 	return 0;
@@ -256,8 +196,7 @@ static int teardown(void **state)
 	http_free(f->http);
 	db_close(f->db);
 	config_release(&f->cfg);
-	kill(f->fake, SIGTERM);
-	waitpid(f->fake, NULL, 0);
+	test_fake_stop(f->fake);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	free(f);
 	return system(cmd);
@@ -286,8 +225,8 @@ static void test_idle(void **state)
 	add_job(f, "generate", "R1", DEV, GEN + 3600);  /* not due yet */
 	assert_int_equal(batch(f, GEN, 100, 0, &res, eb), ERR_OK);
 	assert_int_equal(res.due, 0);
-	assert_string_equal(rows(f->db, "SELECT status, due, done, message FROM pin_runner_log"),
-			    "success 0 0 NULL");
+	assert_string_equal(test_rows(f->db, "SELECT status, due, done, message FROM pin_runner_log"),
+			    "success|0|0|NULL\n");
 	{
 		int before = sqlite3_total_changes(f->db);
 
@@ -295,8 +234,8 @@ static void test_idle(void **state)
 		assert_int_equal(sqlite3_total_changes(f->db), before);
 	}
 	assert_int_equal(requests(f, "/v1.0/"), 0);
-	assert_string_equal(rows(f->db, "SELECT status, attempts FROM pin_jobs"), "pending 0");
-	assert_string_equal(rows(f->db, "SELECT started_at FROM pin_runner_log"), "1796918400");
+	assert_string_equal(test_rows(f->db, "SELECT status, attempts FROM pin_jobs"), "pending|0\n");
+	assert_string_equal(test_rows(f->db, "SELECT started_at FROM pin_runner_log"), "1796918400\n");
 	assert_string_equal(eb, "");
 	assert_string_equal(f->notes, "");
 	assert_string_equal(f->warns, "");
@@ -316,12 +255,12 @@ static void test_two_jobs_in_order(void **state)
 	assert_int_equal(res.done, 2);
 	assert_int_equal(res.retried + res.failed + res.skipped, 0);
 	assert_int_equal(res.token_requests, 1);
-	assert_string_equal(rows(f->db, "SELECT reservation_id, state FROM credentials ORDER BY id"),
-			    "R1 active;R2 active");
-	assert_string_equal(rows(f->db, "SELECT status FROM pin_jobs ORDER BY id"), "done;done");
-	assert_string_equal(rows(f->db, "SELECT status, due, done, retried, failed, message "
-				 "FROM pin_runner_log"), "success 2 2 0 0 NULL");
-	assert_string_equal(rows(f->db, "SELECT count(*) FROM tuya_token"), "1");
+	assert_string_equal(test_rows(f->db, "SELECT reservation_id, state FROM credentials ORDER BY id"),
+			    "R1|active\nR2|active\n");
+	assert_string_equal(test_rows(f->db, "SELECT status FROM pin_jobs ORDER BY id"), "done\ndone\n");
+	assert_string_equal(test_rows(f->db, "SELECT status, due, done, retried, failed, message "
+				 "FROM pin_runner_log"), "success|2|2|0|0|NULL\n");
+	assert_string_equal(test_rows(f->db, "SELECT count(*) FROM tuya_token"), "1\n");
 	assert_int_equal(live(f, DEV), 2);
 	assert_non_null(strstr(f->notes, "pin-runner: 2 due, 2 done, 0 to retry, 0 failed, "
 			       "0 skipped (1 token request)\n"));
@@ -338,23 +277,21 @@ static void test_lock_held(void **state)
 	char eb[ERRBUF_SIZE];
 
 	ctl(f, "POST", "/_fake/tuya/device", "{\"id\":\"" DEV "\",\"linked\":false}", NULL, 0);
-	add_job(f, "generate", "R1", DEV, GEN - 120);
-	add_job(f, "generate", "R3", DEV2, GEN - 60);
-	add_job(f, "generate", "R2", DEV, GEN);
+	three_jobs(f);
 	assert_int_equal(batch(f, GEN, 100, 0, &res, eb), ERR_PERM);
 	assert_int_equal(res.due, 3);
 	assert_int_equal(res.done, 1);
 	assert_int_equal(res.skipped, 2);
-	assert_string_equal(rows(f->db, "SELECT id, status, attempts, next_attempt_at FROM pin_jobs "
+	assert_string_equal(test_rows(f->db, "SELECT id, status, attempts, next_attempt_at FROM pin_jobs "
 				 "ORDER BY due_at"),
-			    "generate:R1:" DEV " pending 0 NULL;generate:R3:" DEV2 " done 1 NULL;"
-			    "generate:R2:" DEV " pending 0 NULL");
+			    "generate:R1:" DEV "|pending|0|NULL\ngenerate:R3:" DEV2 "|done|1|NULL\n"
+			    "generate:R2:" DEV "|pending|0|NULL\n");
 	assert_non_null(strstr(eb, "Tuya denies access to lock " DEV));
-	assert_string_equal(rows(f->db, "SELECT status FROM pin_runner_log"), "failed");
+	assert_string_equal(test_rows(f->db, "SELECT status FROM pin_runner_log"), "failed\n");
 	assert_int_equal(live(f, DEV2), 1);
 	/* The second job on the refused lock never reached the cloud. */
-	assert_string_equal(rows(f->db, "SELECT count(*) FROM credentials WHERE reservation_id = 'R2'"),
-			    "0");
+	assert_string_equal(test_rows(f->db, "SELECT count(*) FROM credentials WHERE reservation_id = 'R2'"),
+			    "0\n");
 	assert_int_equal(strstr(f->warns, "job generate:R1:") == f->warns, 1);
 }
 
@@ -365,15 +302,13 @@ static void test_max(void **state)
 	struct pinbatch_result res;
 	char eb[ERRBUF_SIZE];
 
-	add_job(f, "generate", "R1", DEV, GEN - 120);
-	add_job(f, "generate", "R2", DEV, GEN - 60);
-	add_job(f, "generate", "R3", DEV2, GEN);
+	three_jobs(f);
 	assert_int_equal(batch(f, GEN, 2, 0, &res, eb), ERR_OK);
 	assert_int_equal(res.due, 2);
 	assert_int_equal(res.done, 2);
-	assert_string_equal(rows(f->db, "SELECT reservation_id, status FROM pin_jobs ORDER BY due_at"),
-			    "R1 done;R2 done;R3 pending");
-	assert_int_equal(live(f, DEV2), 0);
+	assert_string_equal(test_rows(f->db, "SELECT reservation_id, status FROM pin_jobs ORDER BY due_at"),
+			    "R1|done\nR3|done\nR2|pending\n");
+	assert_int_equal(live(f, DEV), 1);
 }
 
 /* A dry run lists the due jobs and changes nothing, here or on the lock. */
@@ -386,16 +321,16 @@ static void test_dry_run(void **state)
 
 	add_job(f, "generate", "R1", DEV, GEN - 60);
 	add_job(f, "generate", "R2", DEV, GEN + 60);     /* not due */
-	sql(f->db, "UPDATE pin_jobs SET status = 'running' WHERE id = 'generate:R2:" DEV "'");
+	test_sql(f->db, "UPDATE pin_jobs SET status = 'running' WHERE id = 'generate:R2:" DEV "'");
 	before = sqlite3_total_changes(f->db);
 	assert_int_equal(batch(f, GEN, 100, 1, &res, eb), ERR_OK);
 	assert_int_equal(sqlite3_total_changes(f->db), before);
 	assert_int_equal(res.due, 1);
 	assert_string_equal(f->woulds, "generate:R1:" DEV "\n");
-	assert_string_equal(rows(f->db, "SELECT status FROM pin_jobs ORDER BY due_at"),
-			    "pending;running");
-	assert_string_equal(rows(f->db, "SELECT count(*) FROM pin_runner_log"), "0");
-	assert_string_equal(rows(f->db, "SELECT count(*) FROM credentials"), "0");
+	assert_string_equal(test_rows(f->db, "SELECT status FROM pin_jobs ORDER BY due_at"),
+			    "pending\nrunning\n");
+	assert_string_equal(test_rows(f->db, "SELECT count(*) FROM pin_runner_log"), "0\n");
+	assert_string_equal(test_rows(f->db, "SELECT count(*) FROM credentials"), "0\n");
 	assert_int_equal(requests(f, "/v1.0/"), 0);
 }
 
@@ -417,10 +352,10 @@ static void test_token_refused(void **state)
 	assert_int_equal(res.skipped, 1);
 	assert_int_equal(requests(f, "/v1.0/token"), 1);
 	assert_int_equal(requests(f, "password-ticket"), 0);
-	assert_string_equal(rows(f->db, "SELECT status, attempts, next_attempt_at FROM pin_jobs"),
-			    "pending 0 NULL;pending 0 NULL");
-	assert_string_equal(rows(f->db, "SELECT count(*) FROM tuya_token"), "0");
-	assert_string_equal(rows(f->db, "SELECT status FROM pin_runner_log"), "failed");
+	assert_string_equal(test_rows(f->db, "SELECT status, attempts, next_attempt_at FROM pin_jobs"),
+			    "pending|0|NULL\npending|0|NULL\n");
+	assert_string_equal(test_rows(f->db, "SELECT count(*) FROM tuya_token"), "0\n");
+	assert_string_equal(test_rows(f->db, "SELECT status FROM pin_runner_log"), "failed\n");
 	assert_non_null(strstr(f->warns, "Tuya refused the credentials (job generate:R1:" DEV
 			       " left pending): "));
 	assert_non_null(strstr(f->notes, "pin-runner: 2 due, 0 done, 0 to retry, 0 failed, "
