@@ -774,6 +774,7 @@ static enum pinrun_result revoke_targets(struct pinrun *pr, const struct due_job
 					      errbuf)) != ERR_OK) {
 		free(*ids);
 		*ids = NULL;
+		*n = 0;
 		return db_failed(pr, dj, e, errbuf);
 	}
 	return PR_DONE;
