@@ -1,20 +1,24 @@
 /*
  * pinjobs.c - main() of pin-runner: run the PIN jobs that are due.
  *
- * Run by cron every minute, so the idle path is the hot path (P7): take the
- * lock, open the database, find nothing due, exit 0 - no DNS lookup, no
- * connection, no token request, and no write unless the run log needs one.
- * Otherwise: one Tuya client (one HTTP connection, the cached token, P6),
- * the due jobs oldest first (P1), each claimed again and executed by
- * lib/pinrun.c, and recorded before the next one starts.  Each run's
- * outcome goes to pin_runner_log for `stays-reconcile status`.
+ * What this file still owns: the options (--dry-run, --max and the global
+ * ones), loading the configuration, the process lock (".pin.lock" beside
+ * the database, exit 75 when held; none for a dry run), opening the
+ * database (read-only for a dry run; no database yet means nothing is
+ * due), the test-only crash and pause points (STAYS_PIN_CRASH_AT,
+ * STAYS_PIN_PAUSE_AT), printing (-v notes and the dry run's lines on
+ * stdout, errors on stderr) and the exit status, through err_exitcode().
+ *
+ * The batch itself - recover, the due list, the idle path (P7), one Tuya
+ * client with the cached token (P6), the claim-execute loop (P1), the
+ * per-lock holds, the run log and the exit policy - is lib/pinbatch.c;
+ * one job is lib/pinrun.c.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,10 +26,8 @@
 
 #include "cli.h"
 #include "db.h"
-#include "http.h"
 #include "lock.h"
-#include "pinrun.h"
-#include "pinstore.h"
+#include "pinbatch.h"
 #include "banned.h"
 
 static void usage(FILE *f)
@@ -63,15 +65,6 @@ static void warn(void *p, const char *msg)
 	struct ctx *c = p;
 
 	cli_error(c->g, "%s", msg);
-}
-
-/* 1 if an earlier job of this run found the lock refused (1106). */
-static int held(const struct due_job *due, size_t upto, const int *hold, const char *device)
-{
-	for (size_t k = 0; k < upto; k++)
-		if (hold[k] && strcmp(due[k].j.device, device) == 0)
-			return 1;
-	return 0;
 }
 
 /*
@@ -116,118 +109,51 @@ static void test_point(void *p, const char *what)
 	}
 }
 
-static void print_due(const struct due_job *d, size_t n)
+/* --dry-run: one line per job that would run now. */
+static void would(void *p, const struct due_job *d)
 {
-	for (size_t i = 0; i < n; i++) {
-		char due[UTC_ISO_LEN + 1];
+	char due[UTC_ISO_LEN + 1];
 
-		util_fmt_utc(d[i].j.due, due, sizeof(due));
-		printf("would %s %s on lock %s (due %s, attempt %ld)\n", d[i].j.action,
-		       d[i].have_resv ? d[i].code : d[i].j.resv, d[i].j.device, due,
-		       d[i].attempts + 1);
-	}
+	(void)p;
+	util_fmt_utc(d->j.due, due, sizeof(due));
+	printf("would %s %s on lock %s (due %s, attempt %ld)\n", d->j.action,
+	       d->have_resv ? d->code : d->j.resv, d->j.device, due, d->attempts + 1);
 }
 
-/* The counts of one run, for -v, the exit status and the run log. */
-struct tally {
-	size_t due;
-	long done, retried, failed, skipped;
-	int code;               /* the exit status so far */
-	char message[ERRBUF_SIZE];
-};
-
-/* Keep the first problem of the run as its log message. */
-static void remember(struct tally *t, const char *msg)
+static long long wall_ms_cb(void *p)
 {
-	if (!t->message[0])
-		xstrlcpy(t->message, msg, sizeof(t->message));
+	(void)p;
+	return wall_ms();
 }
 
-/*
- * P1: claim each due job again (it may have changed since the list was
- * read) and execute it, counting the outcomes in t; t->code is set when
- * the run must stop (credentials refused, Tuya unreachable) or exit 77.
- */
-static void run_jobs(struct global *g, struct pinrun *pr, const struct due_job *due,
-		     size_t n, struct tally *t)
+/* Run the batch on an open database; the exit status. */
+static int batch(struct global *g, struct ctx *cx, sqlite3 *db, const struct config *cfg,
+		 int dry_run, long max)
 {
-	int *hold = xcalloc(n, sizeof(*hold));
+	const struct pinbatch_opts o = {
+		.now = g->now, .max = max, .dry_run = dry_run, .cfg = cfg,
+	};
+	const struct pinbatch_io io = {
+		.note = note, .warn = warn, .would = would,
+		.step = cx->crash_at || cx->pause_at ? test_point : NULL,
+		.wall_ms = wall_ms_cb, .ctx = cx,
+	};
+	struct pinbatch_result res;
 	char eb[ERRBUF_SIZE];
-	enum err e;
 
-	for (size_t i = 0; i < n; i++) {
-		struct due_job dj;
-		enum pinrun_result r;
-		int claimed;
-
-		if (held(due, i, hold, due[i].j.device)) {
-			t->skipped++;
-			continue;
-		}
-		if ((e = pinstore_claim(pr->db, due[i].j.id, g->now, &dj, &claimed, eb)) != ERR_OK) {
-			cli_error(g, "%s", eb);
-			remember(t, eb);
-			t->code = err_exitcode(e);
-			break;
-		}
-		if (!claimed) {
-			t->skipped++;
-			continue;
-		}
-		test_point(pr->ctx, "claimed");
-		tuya_client_set_now(pr->tuya, wall_ms());
-		r = pinrun_job(pr, &dj, eb);
-		if (tuya_client_token_fetched(pr->tuya) &&
-		    pinstore_token_save(pr->db, tuya_client_token(pr->tuya), g->now, eb) != ERR_OK)
-			cli_error(g, "%s", eb);
-		switch (r) {
-		case PR_DONE: t->done++; break;
-		case PR_SKIPPED: t->skipped++; break;
-		case PR_RETRY: t->retried++; cli_error(g, "%s", eb); remember(t, eb); break;
-		case PR_FAILED: t->failed++; cli_error(g, "%s", eb); remember(t, eb); break;
-		case PR_STOP_AUTH:
-			t->skipped++;
-			cli_error(g, "Tuya refused the credentials (job %s left pending): %s; check [tuya] client_id and client_secret",
-				  dj.j.id, eb);
-			remember(t, eb);
-			t->code = EX_NOPERM;
-			goto out;
-		case PR_HOLD_LOCK:
-			hold[i] = 1;
-			t->skipped++;
-			cli_error(g, "%s", eb);
-			remember(t, eb);
-			t->code = EX_NOPERM;
-			break;
-		case PR_STOP_NET:
-			t->retried++;
-			cli_error(g, "%s", eb);
-			remember(t, eb);
-			t->code = EX_UNAVAILABLE;
-			goto out;
-		}
-	}
-out:
-	free(hold);
+	return err_exitcode(pinrun_batch(db, &o, &io, &res, eb));
 }
 
 static int run(struct global *g, int dry_run, long max)
 {
 	struct config cfg;
 	struct ctx cx = { .g = g };
-	struct due_job *due = NULL;
-	struct http *http = NULL;
-	struct tuya_client *tuya = NULL;
-	struct tuya_token tok;
-	struct pinrun pr;
-	struct tally t;
 	char eb[ERRBUF_SIZE], lockpath[4096];
 	const char *crash = getenv("STAYS_PIN_CRASH_AT");
 	sqlite3 *db = NULL;
-	int lock_fd = -1, found, recovered;
-	enum err e;
+	int lock_fd = -1, code = 0;
+	enum err e = ERR_OK;
 
-	memset(&t, 0, sizeof(t));
 	if ((e = cli_load_config(g, &cfg, CONFIG_NEED_TUYA)) != ERR_OK) {
 		config_release(&cfg);
 		return err_exitcode(e);
@@ -238,97 +164,20 @@ static int run(struct global *g, int dry_run, long max)
 
 	if (!dry_run) {
 		cli_lock_path(cfg.db_path, ".pin.lock", lockpath, sizeof(lockpath));
-		if ((e = lock_acquire(lockpath, &lock_fd, eb)) != ERR_OK)
-			goto fail;
+		e = lock_acquire(lockpath, &lock_fd, eb);
 	}
-	if ((e = db_open(cfg.db_path, dry_run ? DB_READONLY : DB_READWRITE, &db, eb)) != ERR_OK)
-		goto fail;
-	if (!db || db_version(db) == 0)
-		goto out;	/* no database yet: nothing is due */
-	if (!dry_run && (e = pinstore_recover(db, &recovered, eb)) != ERR_OK)
-		goto fail;
-	if ((e = pinstore_due(db, g->now, max, &due, &t.due, eb)) != ERR_OK)
-		goto fail;
-	if (dry_run) {
-		print_due(due, t.due);
-		goto out;
-	}
-	if (t.due == 0)
-		goto log;	/* P7: idle, no network */
-
-	http = http_new(&(struct http_opts){ .timeout = 30, .ca_file = cfg.tuya.ca_file });
-	if (!http) {
-		e = ERRF(eb, ERR_INTERNAL, "cannot initialise libcurl");
-		goto fail;
-	}
-	if ((e = tuya_client_new(&tuya, cfg.tuya.url, cfg.tuya.client_id, cfg.tuya.client_secret,
-				 http, wall_ms(), eb)) != ERR_OK)
-		goto fail;
-	if ((e = pinstore_token_load(db, &tok, &found, eb)) != ERR_OK)
-		goto fail;
-	if (found)
-		tuya_client_set_token(tuya, &tok);
-	explicit_bzero(&tok, sizeof(tok));
-	if (cx.crash_at || cx.pause_at)
-		tuya_client_set_step(tuya, test_point, &cx);
-
-	test_point(&cx, "listed");	/* the due list is read; nothing claimed yet */
-	memset(&pr, 0, sizeof(pr));
-	pr.db = db;
-	pr.cfg = &cfg;
-	pr.tuya = tuya;
-	pr.now = g->now;
-	pr.step = cx.crash_at || cx.pause_at ? test_point : NULL;
-	pr.note = note;
-	pr.warn = warn;
-	pr.ctx = &cx;
-	run_jobs(g, &pr, due, t.due, &t);
-
-	if (tuya_client_token_fetched(tuya) &&
-	    pinstore_token_save(db, tuya_client_token(tuya), g->now, eb) != ERR_OK)
+	if (e == ERR_OK)
+		e = db_open(cfg.db_path, dry_run ? DB_READONLY : DB_READWRITE, &db, eb);
+	if (e != ERR_OK) {
 		cli_error(g, "%s", eb);
-	if (g->verbosity > 0)
-		printf("pin-runner: %zu due, %ld done, %ld to retry, %ld failed, %ld skipped (%d token request%s)\n",
-		       t.due, t.done, t.retried, t.failed, t.skipped, tuya_client_token_requests(tuya),
-		       tuya_client_token_requests(tuya) == 1 ? "" : "s");
-	if (!t.code && pr.protocol_errors)
-		t.code = EX_PROTOCOL;
-	if (!t.code && (t.retried || t.failed))
-		t.code = 1;
-log:
-	{
-		struct pin_run_log lr = {
-			.started_at = g->now, .completed_at = g->now,
-			.status = t.code ? "failed" : "success",
-			.due = (long)t.due, .done = t.done, .retried = t.retried,
-			.failed = t.failed, .message = t.message[0] ? t.message : NULL,
-		};
-
-		if (pinstore_log_run(db, &lr, eb) != ERR_OK)
-			cli_error(g, "%s", eb);
-	}
-	goto out;
-fail:
-	cli_error(g, "%s", eb);
-	t.code = err_exitcode(e);
-	if (db && !dry_run && db_version(db) > 0) {
-		struct pin_run_log lr = {
-			.started_at = g->now, .completed_at = g->now, .status = "failed",
-			.due = (long)t.due, .message = eb,
-		};
-		char eb2[ERRBUF_SIZE];
-
-		if (pinstore_log_run(db, &lr, eb2) != ERR_OK)
-			cli_error(g, "%s", eb2);
-	}
-out:
-	free(due);
-	tuya_client_free(tuya);
-	http_free(http);
+		code = err_exitcode(e);
+	} else if (db && db_version(db) > 0) {
+		code = batch(g, &cx, db, &cfg, dry_run, max);
+	}	/* else no database yet: nothing is due */
 	db_close(db);
 	lock_release(lock_fd);
 	config_release(&cfg);
-	return t.code;
+	return code;
 }
 
 int main(int argc, char **argv)

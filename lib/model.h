@@ -40,7 +40,60 @@ struct lock_map {
 	char tz[TZ_MAX + 1];    /* "": [pins] timezone */
 };
 
-/* One pin_jobs row, as far as planning needs it. */
+/*
+ * One pin_jobs row, as far as planning needs it.
+ *
+ * The job state machine (status).  Two programs write it: stays-reconcile
+ * in one transaction per run (plan.c decides, store_apply() writes, as an
+ * upsert of the planned row), and pin-runner one job at a time
+ * (pinstore.c, called from pinbatch.c and pinrun.c).  Every pin-runner
+ * write after the claim says `AND status = 'running'`, so a job
+ * stays-reconcile canceled meanwhile stays canceled (its decision wins).
+ *
+ *   (none) --R schedule--> pending --P claim--> running --P--> done
+ *                           ^  |                  | | |
+ *                           |  |                  | | +--P--> failed
+ *                           |  +--R--> canceled <-+ |  (R cancel; P stay over)
+ *                           |                       |
+ *                           +----P retry, unclaim, recover
+ *   failed, done, canceled --R reschedule, re-arm; L--> pending
+ *
+ *   none -> pending       R  store_apply, ACT_SCHEDULE (plan want_job,
+ *                            revoke_now)
+ *   pending -> pending    R  ACT_RESCHEDULE: new due time or window;
+ *                            attempts and next_attempt_at reset
+ *   failed -> pending     R  ACT_RESCHEDULE: re-armed while still needed
+ *                            (P4a) or the schedule changed
+ *                         L  `locks add` (store_lock_add): every failed job
+ *                            of the lock, attempts reset
+ *   done -> pending       R  ACT_SCHEDULE: planned again (a revoke whose
+ *   canceled -> pending      time came with a credential still there, a
+ *                            job wanted again)
+ *   pending -> canceled   R  ACT_UNSCHEDULE (plan drop_job), last_error
+ *   failed -> canceled       "canceled: <reason>"
+ *   running -> canceled   R  the same, while pin-runner runs it; a running
+ *                            generate's cancel always comes with a revoke
+ *                            due at once (R7)
+ *   pending -> running    P  pinstore_claim (pinrun_batch): only if still
+ *                            pending and due, re-read in the same statement
+ *   running -> done       P  pinstore_done, or pinstore_notified with the
+ *                            on_pin hook's success (pinrun_job); a stale
+ *                            update (P4a) is done too
+ *   running -> canceled   P  pinstore_cancel: a generate whose stay is over
+ *                            (P1)
+ *   running -> pending    P  pinstore_attempt_failed: retried at
+ *                            next_attempt_at, attempts + 1 (P5)
+ *                         P  pinstore_unclaim: credentials or the lock
+ *                            refused (77), no attempt counted
+ *                         P  pinstore_recover at the start of the next
+ *                            batch: a killed pin-runner's jobs
+ *   running -> failed     P  pinstore_attempt_failed: permanent error or
+ *                            max_attempts (on_failure runs)
+ *
+ * R: stays-reconcile run; L: stays-reconcile locks add; P: pin-runner.
+ * stays-reconcile never moves a job to running or done, never touches a
+ * running job except to cancel it, and pin-runner never creates a job.
+ */
 struct job {
 	char id[JOB_ID_MAX + 1];
 	char action[9];         /* generate|revoke|update */
@@ -54,7 +107,9 @@ struct job {
 
 /*
  * A credential that is (or may be) on a lock: every state but revoked
- * (creating, unconfirmed, active, revoking; see schema.sql).
+ * (creating, unconfirmed, active, revoking; the state machine is in
+ * pinstore.h, above struct cred_row).  stays-reconcile only reads
+ * credentials (R7: desired against actual); pin-runner writes them.
  */
 struct cred {
 	char resv[ID_MAX + 1];

@@ -390,72 +390,94 @@ static void delete_now(struct pinrun *pr, const char *device, long long rowid, i
 }
 
 /*
- * P3: put cred (state creating) on the lock: adopt the password an earlier
- * attempt created under its name, or create it.  Then record the id -
- * unless stays-reconcile canceled the job meanwhile: then delete it at
- * once.  PR_DONE with cred unconfirmed, or another result.
+ * P3: an earlier attempt at cred (state creating) may have died after its
+ * create call: adopt the password with cred's name, if there is one (*id,
+ * and its window in window[]; *id = 0 when none), and delete any
+ * duplicate.  PR_DONE, or the failure.
  */
-static enum pinrun_result place(struct pinrun *pr, const struct due_job *dj,
-				struct cred_row *cred, int fresh, char *errbuf)
+static enum pinrun_result adopt_own(struct pinrun *pr, const struct due_job *dj,
+				    const struct cred_row *cred, int64_t *id, time_t window[2],
+				    char *errbuf)
 {
 	struct tuya_status st = TUYA_STATUS_INIT;
-	int64_t id = 0, *ids = NULL;
+	int64_t *ids = NULL;
 	size_t n = 0;
-	int running = 0;
-	time_t window[2] = { 0, 0 };
 	char eb[ERRBUF_SIZE];
 	enum err e;
 
-	if (!fresh) {
-		/* An earlier attempt may have died after its create call. */
-		if ((e = find_own(pr, dj->j.device, cred, &ids, &n, window, &st, errbuf)) != ERR_OK)
-			return failed(pr, dj, &st, e, 0, errbuf);
-		if (n)
-			id = ids[0];
-		for (size_t i = 1; i < n; i++) {
-			/* At most one password per (reservation, lock). */
-			if (tuya_delete_temp_password(pr->tuya, dj->j.device, ids[i], &st, eb) != ERR_OK)
-				warn(pr, "cannot delete duplicate password %lld: %s",
-				     (long long)ids[i], eb);
-		}
-		free(ids);
-		if (id)
-			note(pr, "generate %s on lock %s: adopted password %lld left by an interrupted run",
-			     dj->code, dj->j.device, (long long)id);
+	*id = 0;
+	if ((e = find_own(pr, dj->j.device, cred, &ids, &n, window, &st, errbuf)) != ERR_OK)
+		return failed(pr, dj, &st, e, 0, errbuf);
+	if (n)
+		*id = ids[0];
+	for (size_t i = 1; i < n; i++) {
+		/* At most one password per (reservation, lock). */
+		if (tuya_delete_temp_password(pr->tuya, dj->j.device, ids[i], &st, eb) != ERR_OK)
+			warn(pr, "cannot delete duplicate password %lld: %s",
+			     (long long)ids[i], eb);
 	}
-	if (!id) {
-		if ((cred->valid_from != dj->j.valid_from || cred->valid_until != dj->j.valid_until) &&
-		    (e = pinstore_cred_window(pr->db, cred->rowid, dj->j.valid_from,
-					      dj->j.valid_until, errbuf)) != ERR_OK)
-			return db_failed(pr, dj, e, errbuf);
-		cred->valid_from = dj->j.valid_from;
-		cred->valid_until = dj->j.valid_until;
-		e = tuya_create_temp_password(pr->tuya, dj->j.device, cred->name, cred->pin,
-					      cred->valid_from, cred->valid_until, &id, &st,
-					      errbuf);
-		if (e != ERR_OK) {
-			int length = dj->pin_length ? dj->pin_length : pr->cfg->pins.length;
-			int permanent = st.cls == TUYA_PIN_REJECTED || st.cls == TUYA_PERMANENT;
+	free(ids);
+	if (*id)
+		note(pr, "generate %s on lock %s: adopted password %lld left by an interrupted run",
+		     dj->code, dj->j.device, (long long)*id);
+	return PR_DONE;
+}
 
-			if (st.cls == TUYA_PIN_REJECTED) {
-				snprintf(eb, sizeof(eb),
-					 "lock rejected the PIN for %.32s (Tuya 1109): wrong PIN length? it is set to %d digits; fix: stays-reconcile locks add %.64s %.64s --pin-length N (re-arms the job)",
-					 dj->code, length, dj->listing, dj->j.device);
-				xstrlcpy(errbuf, eb, ERRBUF_SIZE);
-			}
-			/*
-			 * An answer with a Tuya code, or a request that never went
-			 * out, created nothing: forget the intent.  Otherwise the
-			 * password may exist; the intent stays, and the retry (or
-			 * the revoke) looks for it by its name.
-			 */
-			if ((st.code || !st.sent) &&
-			    pinstore_cred_state(pr->db, cred->rowid, "revoked", -1, pr->now,
-						eb) != ERR_OK)
-				warn(pr, "%s", eb);
-			return failed(pr, dj, &st, e, permanent, errbuf);
-		}
+/*
+ * P2: create cred's password on the lock with the job's window (recorded
+ * first if it changed).  PR_DONE with *id, or the failure; a create that
+ * surely made nothing forgets the intent (revoked).
+ */
+static enum pinrun_result create_password(struct pinrun *pr, const struct due_job *dj,
+					  struct cred_row *cred, int64_t *id, char *errbuf)
+{
+	struct tuya_status st = TUYA_STATUS_INIT;
+	int length = dj->pin_length ? dj->pin_length : pr->cfg->pins.length;
+	char eb[ERRBUF_SIZE];
+	enum err e;
+
+	if ((cred->valid_from != dj->j.valid_from || cred->valid_until != dj->j.valid_until) &&
+	    (e = pinstore_cred_window(pr->db, cred->rowid, dj->j.valid_from,
+				      dj->j.valid_until, errbuf)) != ERR_OK)
+		return db_failed(pr, dj, e, errbuf);
+	cred->valid_from = dj->j.valid_from;
+	cred->valid_until = dj->j.valid_until;
+	e = tuya_create_temp_password(pr->tuya, dj->j.device, cred->name, cred->pin,
+				      cred->valid_from, cred->valid_until, id, &st, errbuf);
+	if (e == ERR_OK)
+		return PR_DONE;
+	if (st.cls == TUYA_PIN_REJECTED) {
+		snprintf(eb, sizeof(eb),
+			 "lock rejected the PIN for %.32s (Tuya 1109): wrong PIN length? it is set to %d digits; fix: stays-reconcile locks add %.64s %.64s --pin-length N (re-arms the job)",
+			 dj->code, length, dj->listing, dj->j.device);
+		xstrlcpy(errbuf, eb, ERRBUF_SIZE);
 	}
+	/*
+	 * An answer with a Tuya code, or a request that never went out,
+	 * created nothing: forget the intent.  Otherwise the password may
+	 * exist; the intent stays, and the retry (or the revoke) looks for
+	 * it by its name.
+	 */
+	if ((st.code || !st.sent) &&
+	    pinstore_cred_state(pr->db, cred->rowid, "revoked", -1, pr->now, eb) != ERR_OK)
+		warn(pr, "%s", eb);
+	return failed(pr, dj, &st, e, st.cls == TUYA_PIN_REJECTED || st.cls == TUYA_PERMANENT,
+		      errbuf);
+}
+
+/*
+ * Record password id of cred (creating -> unconfirmed) - unless
+ * stays-reconcile canceled the job meanwhile: then delete it at once (P2).
+ * window (0 0 for a fresh create) is the adopted password's window,
+ * recorded so that the caller moves it to the job's.
+ */
+static enum pinrun_result record_password(struct pinrun *pr, const struct due_job *dj,
+					  struct cred_row *cred, int64_t id,
+					  const time_t window[2], char *errbuf)
+{
+	int running = 0;
+	enum err e;
+
 	if ((e = pinstore_cred_password(pr->db, cred->rowid, id, dj->j.id, &running,
 					errbuf)) != ERR_OK)
 		return db_failed(pr, dj, e, errbuf);
@@ -469,12 +491,40 @@ static enum pinrun_result place(struct pinrun *pr, const struct due_job *dj,
 	}
 	cred->password_id = id;
 	xstrlcpy(cred->state, "unconfirmed", sizeof(cred->state));
-	/* An adopted password carries the window of the interrupted attempt:
-	 * record that one, so that the caller moves it to the job's. */
 	if (window[0] && (window[0] != cred->valid_from || window[1] != cred->valid_until) &&
 	    (e = pinstore_cred_window(pr->db, cred->rowid, window[0], window[1], errbuf)) != ERR_OK)
 		return db_failed(pr, dj, e, errbuf);
 	return PR_DONE;
+}
+
+/* P2, the fresh create: a new intent, its password, the id recorded. */
+static enum pinrun_result generate_fresh(struct pinrun *pr, const struct due_job *dj,
+					 struct cred_row *cred, char *errbuf)
+{
+	static const time_t none[2] = { 0, 0 };
+	enum pinrun_result r;
+	int64_t id = 0;
+
+	if ((r = new_intent(pr, dj, cred, errbuf)) != PR_DONE ||
+	    (r = create_password(pr, dj, cred, &id, errbuf)) != PR_DONE)
+		return r;
+	return record_password(pr, dj, cred, id, none, errbuf);
+}
+
+/* P3, crash recovery: cred is an intent an earlier attempt left; adopt
+ * the password it may have made, or create it now. */
+static enum pinrun_result generate_adopt(struct pinrun *pr, const struct due_job *dj,
+					 struct cred_row *cred, char *errbuf)
+{
+	time_t window[2] = { 0, 0 };
+	enum pinrun_result r;
+	int64_t id = 0;
+
+	if ((r = adopt_own(pr, dj, cred, &id, window, errbuf)) != PR_DONE)
+		return r;
+	if (!id && (r = create_password(pr, dj, cred, &id, errbuf)) != PR_DONE)
+		return r;
+	return record_password(pr, dj, cred, id, window, errbuf);
 }
 
 /* Change the window of cred's password on the lock to vf..vu. */
@@ -600,13 +650,16 @@ static enum pinrun_result notify(struct pinrun *pr, const struct due_job *dj,
 	return PR_DONE;
 }
 
-static enum pinrun_result do_generate(struct pinrun *pr, const struct due_job *dj,
-				      char *errbuf)
+/*
+ * Whether generate job dj may make a PIN: its reservation and lock mapping
+ * exist and its window is valid (else it fails for good), and the stay is
+ * not over (P1: else it is canceled).  PR_DONE when it may.
+ */
+static enum pinrun_result generate_check(struct pinrun *pr, const struct due_job *dj,
+					 char *errbuf)
 {
-	struct cred_row cred;
 	time_t vf = dj->j.valid_from, vu = dj->j.valid_until;
-	enum pinrun_result r;
-	int found, fresh = 0;
+	char when[UTC_ISO_LEN + 1], why[160];
 	enum err e;
 
 	if (!dj->have_resv) {
@@ -622,26 +675,66 @@ static enum pinrun_result do_generate(struct pinrun *pr, const struct due_job *d
 		snprintf(errbuf, ERRBUF_SIZE, "job has no valid PIN window");
 		return failed(pr, dj, NULL, ERR_DATA, 1, errbuf);
 	}
-	if (vu <= pr->now) {
-		/* P1: the stay is over (cron was down, the machine was off). */
-		char when[UTC_ISO_LEN + 1], why[160];
+	if (vu > pr->now)
+		return PR_DONE;
+	/* P1: the stay is over (cron was down, the machine was off). */
+	util_fmt_utc(vu, when, sizeof(when));
+	snprintf(why, sizeof(why), "the stay ended at %s; no PIN", when);
+	if ((e = pinstore_cancel(pr->db, dj->j.id, pr->now, why, errbuf)) != ERR_OK)
+		return db_failed(pr, dj, e, errbuf);
+	note(pr, "generate %s on lock %s: %s", dj->code, dj->j.device, why);
+	return PR_SKIPPED;
+}
 
-		util_fmt_utc(vu, when, sizeof(when));
-		snprintf(why, sizeof(why), "the stay ended at %s; no PIN", when);
-		if ((e = pinstore_cancel(pr->db, dj->j.id, pr->now, why, errbuf)) != ERR_OK)
-			return db_failed(pr, dj, e, errbuf);
-		note(pr, "generate %s on lock %s: %s", dj->code, dj->j.device, why);
-		return PR_SKIPPED;
-	}
+/*
+ * cred's password is on the lock (unconfirmed or active): move its window
+ * to the job's if it differs (R5: the guest keeps the PIN), confirm it
+ * (P3a), then tell the guest (on_pin) and finish the job.
+ */
+static enum pinrun_result generate_on_lock(struct pinrun *pr, const struct due_job *dj,
+					   struct cred_row *cred, char *errbuf)
+{
+	time_t vf = dj->j.valid_from, vu = dj->j.valid_until;
+	char f[UTC_ISO_LEN + 1], u[UTC_ISO_LEN + 1];
+	enum pinrun_result r;
+
+	if ((cred->valid_from != vf || cred->valid_until != vu) &&
+	    (r = move_window(pr, dj, cred, vf, vu, errbuf)) != PR_DONE)
+		return r;
+	if ((r = confirm(pr, dj, cred, errbuf)) != PR_DONE)
+		return r;
+	util_fmt_utc(cred->valid_from, f, sizeof(f));
+	util_fmt_utc(cred->valid_until, u, sizeof(u));
+	note(pr, "generate %s on lock %s: password %lld confirmed, valid %s..%s", dj->code,
+	     dj->j.device, (long long)cred->password_id, f, u);
+	return notify(pr, dj, cred, errbuf);
+}
+
+/*
+ * A generate job takes one of three paths, by the credential of its
+ * reservation and lock: none (the fresh create, P2), an intent left by an
+ * interrupted attempt (adopt, P3), or a password already on the lock
+ * (move its window if needed).  The first two end on the third.
+ */
+static enum pinrun_result do_generate(struct pinrun *pr, const struct due_job *dj,
+				      char *errbuf)
+{
+	struct cred_row cred;
+	enum pinrun_result r = PR_DONE;
+	int found, placed = 1;
+	enum err e;
+
+	if ((r = generate_check(pr, dj, errbuf)) != PR_DONE)
+		return r;
 	if ((e = pinstore_cred(pr->db, dj->j.resv, dj->j.device, &cred, &found, errbuf)) != ERR_OK)
 		return db_failed(pr, dj, e, errbuf);
-	if (!found) {
-		if ((r = new_intent(pr, dj, &cred, errbuf)) != PR_DONE)
-			return r;
-		fresh = 1;
-	}
-	if (strcmp(cred.state, "creating") == 0) {
-		r = place(pr, dj, &cred, fresh, errbuf);
+	if (!found)
+		r = generate_fresh(pr, dj, &cred, errbuf);
+	else if (strcmp(cred.state, "creating") == 0)
+		r = generate_adopt(pr, dj, &cred, errbuf);
+	else
+		placed = 0;
+	if (placed) {
 		explicit_bzero(cred.pin, sizeof(cred.pin));
 		if (r != PR_DONE)
 			return r;
@@ -649,26 +742,92 @@ static enum pinrun_result do_generate(struct pinrun *pr, const struct due_job *d
 				       errbuf)) != ERR_OK || !found)
 			return db_failed(pr, dj, e ? e : ERR_INTERNAL, errbuf);
 	}
-	if ((cred.valid_from != vf || cred.valid_until != vu) &&
-	    (r = move_window(pr, dj, &cred, vf, vu, errbuf)) != PR_DONE)
-		goto out;
-	if ((r = confirm(pr, dj, &cred, errbuf)) != PR_DONE)
-		goto out;
-	{
-		char f[UTC_ISO_LEN + 1], u[UTC_ISO_LEN + 1];
-
-		util_fmt_utc(cred.valid_from, f, sizeof(f));
-		util_fmt_utc(cred.valid_until, u, sizeof(u));
-		note(pr, "generate %s on lock %s: password %lld confirmed, valid %s..%s", dj->code,
-		     dj->j.device, (long long)cred.password_id, f, u);
-	}
-	r = notify(pr, dj, &cred, errbuf);
-out:
+	r = generate_on_lock(pr, dj, &cred, errbuf);
 	explicit_bzero(cred.pin, sizeof(cred.pin));
 	return r;
 }
 
 /* ---- revoke ---------------------------------------------------------------- */
+
+/*
+ * The password ids to delete for cred (*ids owned): its own, or for an
+ * intent, what an interrupted create left under its name (the first one
+ * recorded as cred's).  PR_DONE, or the failure.
+ */
+static enum pinrun_result revoke_targets(struct pinrun *pr, const struct due_job *dj,
+					 const struct cred_row *cred, int64_t **ids, size_t *n,
+					 char *errbuf)
+{
+	struct tuya_status st = TUYA_STATUS_INIT;
+	enum err e;
+
+	if (cred->password_id) {
+		*ids = xmalloc(sizeof(**ids));
+		(*ids)[0] = cred->password_id;
+		*n = 1;
+		return PR_DONE;
+	}
+	/* Intent only: look for what an interrupted create left, by name. */
+	if ((e = find_own(pr, dj->j.device, cred, ids, n, NULL, &st, errbuf)) != ERR_OK)
+		return failed(pr, dj, &st, e, 0, errbuf);
+	if (*n && (e = pinstore_cred_password(pr->db, cred->rowid, (*ids)[0], NULL, NULL,
+					      errbuf)) != ERR_OK) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return db_failed(pr, dj, e, errbuf);
+	}
+	return PR_DONE;
+}
+
+/* Reading the lock failed after a delete may have gone out: cred is
+ * revoking, and the lock is asked again next time. */
+static enum pinrun_result read_failed(struct pinrun *pr, const struct due_job *dj,
+				      const struct cred_row *cred, const struct tuya_status *st,
+				      enum err e, char *errbuf)
+{
+	if (strcmp(cred->state, "revoking") != 0 && cred->password_id)
+		(void)pinstore_cred_state(pr->db, cred->rowid, "revoking", -1, pr->now, NULL);
+	return failed(pr, dj, st, e, 0, errbuf);
+}
+
+/*
+ * P4, P3a: delete password id of cred and read it back (a credential
+ * already revoking asks the lock first).  PR_DONE with *waiting set while
+ * the lock has not confirmed it gone and *phase the phase last read (-1:
+ * gone); or the failure.
+ */
+static enum pinrun_result revoke_id(struct pinrun *pr, const struct due_job *dj,
+				    const struct cred_row *cred, int64_t id, int *waiting,
+				    int *phase, char *errbuf)
+{
+	struct tuya_status st = TUYA_STATUS_INIT;
+	enum lock_view v;
+	enum err e;
+
+	*waiting = 0;
+	if (strcmp(cred->state, "revoking") == 0) {
+		/* Deleted before: ask the lock first. */
+		e = read_back(pr, dj->j.device, id, &v, phase, NULL, NULL, &st, errbuf);
+		if (e != ERR_OK)
+			return read_failed(pr, dj, cred, &st, e, errbuf);
+		if (v == LV_GONE || v == LV_FAILED)
+			return PR_DONE;
+		if (*phase == 3) {
+			*waiting = 1;
+			return PR_DONE;
+		}
+	}
+	e = tuya_delete_temp_password(pr->tuya, dj->j.device, id, &st, errbuf);
+	if (e != ERR_OK)
+		return failed(pr, dj, &st, e, st.cls == TUYA_PERMANENT && st.code != 2010, errbuf);
+	step(pr, "deleted");
+	e = read_back(pr, dj->j.device, id, &v, phase, NULL, NULL, &st, errbuf);
+	if (e != ERR_OK)
+		return read_failed(pr, dj, cred, &st, e, errbuf);
+	*waiting = v != LV_GONE && v != LV_FAILED;
+	return PR_DONE;
+}
 
 /*
  * P4: take one credential off the lock.  *waiting is set when the cloud
@@ -677,53 +836,23 @@ out:
 static enum pinrun_result revoke_one(struct pinrun *pr, const struct due_job *dj,
 				     struct cred_row *cred, int *waiting, char *errbuf)
 {
-	struct tuya_status st = TUYA_STATUS_INIT;
 	int64_t *ids = NULL;
 	size_t n = 0;
 	int phase = -1, last_phase = -1;
-	enum lock_view v;
+	enum pinrun_result r;
 	enum err e;
 
 	*waiting = 0;
-	if (cred->password_id) {
-		ids = xmalloc(sizeof(*ids));
-		ids[0] = cred->password_id;
-		n = 1;
-	} else {
-		/* Intent only: look for what an interrupted create left, by name. */
-		if ((e = find_own(pr, dj->j.device, cred, &ids, &n, NULL, &st, errbuf)) != ERR_OK)
-			return failed(pr, dj, &st, e, 0, errbuf);
-		if (n && (e = pinstore_cred_password(pr->db, cred->rowid, ids[0], NULL, NULL,
-						     errbuf)) != ERR_OK) {
-			free(ids);
-			return db_failed(pr, dj, e, errbuf);
-		}
-	}
+	if ((r = revoke_targets(pr, dj, cred, &ids, &n, errbuf)) != PR_DONE)
+		return r;
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(cred->state, "revoking") == 0) {
-			/* Deleted before: ask the lock first. */
-			e = read_back(pr, dj->j.device, ids[i], &v, &phase, NULL, NULL, &st, errbuf);
-			if (e != ERR_OK)
-				goto fail;
-			if (v == LV_GONE || v == LV_FAILED)
-				continue;
-			if (phase == 3) {
-				*waiting = 1;
-				last_phase = phase;
-				continue;
-			}
-		}
-		e = tuya_delete_temp_password(pr->tuya, dj->j.device, ids[i], &st, errbuf);
-		if (e != ERR_OK) {
+		int w;
+
+		if ((r = revoke_id(pr, dj, cred, ids[i], &w, &phase, errbuf)) != PR_DONE) {
 			free(ids);
-			return failed(pr, dj, &st, e, st.cls == TUYA_PERMANENT && st.code != 2010,
-				      errbuf);
+			return r;
 		}
-		step(pr, "deleted");
-		e = read_back(pr, dj->j.device, ids[i], &v, &phase, NULL, NULL, &st, errbuf);
-		if (e != ERR_OK)
-			goto fail;
-		if (v != LV_GONE && v != LV_FAILED) {
+		if (w) {
 			*waiting = 1;
 			last_phase = phase;
 		}
@@ -736,12 +865,6 @@ static enum pinrun_result revoke_one(struct pinrun *pr, const struct due_job *dj
 	     n == 0 ? "never created" : *waiting ? "deleted, waiting for the lock to confirm" :
 	     "gone");
 	return PR_DONE;
-fail:
-	free(ids);
-	/* The delete may have gone out: the lock is asked again next time. */
-	if (strcmp(cred->state, "revoking") != 0 && cred->password_id)
-		(void)pinstore_cred_state(pr->db, cred->rowid, "revoking", -1, pr->now, NULL);
-	return failed(pr, dj, &st, e, 0, errbuf);
 }
 
 static enum pinrun_result do_revoke(struct pinrun *pr, const struct due_job *dj,

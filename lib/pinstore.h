@@ -39,7 +39,53 @@ struct due_job {
 	int pin_length;                 /* 0: the configured default */
 };
 
-/* A credentials row. */
+/*
+ * A credentials row.
+ *
+ * The credential state machine (state).  Only pin-runner writes it, from
+ * pinrun_job() through the functions below; stays-reconcile reads it
+ * (R7) and answers with revoke jobs, never by writing a credential.
+ *
+ *            intent          create/adopt, id recorded      lock: phase 2
+ *   (none) ---------> creating ---------------------> unconfirmed ----> active
+ *                        |                               |  ^   ^          |
+ *                        | create made nothing           |  |   +----------+
+ *                        v                               |  |  window moved
+ *                     revoked <----- gone, failed, ------+  |
+ *                        ^           vanished               |
+ *                        |  lock: gone               delete |
+ *                     revoking <---------------------------(any but revoked)
+ *
+ *   none -> creating          pinstore_intent (new_intent), only while the
+ *                             job is running; durable before the create (P3)
+ *   creating -> unconfirmed   pinstore_cred_password: the created or adopted
+ *                             password's id (record_password); a revoke
+ *                             records the id it found by name
+ *                             (revoke_targets) before deleting it
+ *   creating -> revoked       pinstore_cred_state: the create answered a
+ *                             Tuya code or never went out (create_password);
+ *                             a revoke found nothing under the name
+ *   unconfirmed -> active     pinstore_cred_state: the lock reports it
+ *                             delivered with the recorded window (confirm)
+ *   unconfirmed -> unconfirmed  still pending on the lock (confirm, phase)
+ *   active -> unconfirmed     pinstore_cred_window: a new window sent
+ *                             (move_window), or an adopted password's
+ *                             window recorded (record_password)
+ *   unconfirmed -> revoked    pinstore_cred_state in confirm: delivery
+ *   active -> revoked         failed (phase 5/7, delivery_status 3-6; the
+ *                             cloud's copy deleted), or the password
+ *                             vanished from the cloud (made again)
+ *   unconfirmed -> revoking   delete_now: the job was canceled during the
+ *                or revoked   create (P2); revoked once the lock says gone
+ *   creating, unconfirmed,    revoke_one (revoke job): deleted and read
+ *   active, revoking ->       back, revoked when gone, else revoking
+ *   revoking or revoked       (P3a); a failed read after a delete marks a
+ *                             credential with a password id revoking
+ *   revoked                   final
+ *
+ * creating, unconfirmed, active and revoking may all open the door; at
+ * most one of creating/unconfirmed/active per (reservation, lock).
+ */
 struct cred_row {
 	long long rowid;
 	int64_t password_id;            /* 0 while creating */
@@ -50,7 +96,11 @@ struct cred_row {
 	time_t notified_at;             /* 0: on_pin never succeeded */
 };
 
-/* Jobs left 'running' by a pin-runner that died go back to 'pending'. */
+/*
+ * Jobs left 'running' by a pin-runner that died go back to 'pending'.
+ * (The job state machine, and who moves each transition, is in model.h
+ * above struct job.)
+ */
 enum err pinstore_recover(sqlite3 *db, int *n, char *errbuf);
 
 /*
@@ -78,7 +128,8 @@ enum err pinstore_unclaim(sqlite3 *db, const char *job_id, char *errbuf);
 /* running -> done (attempts + 1). */
 enum err pinstore_done(sqlite3 *db, const char *job_id, time_t now, char *errbuf);
 
-/* running -> canceled with a reason in last_error (P1, P4a). */
+/* running -> canceled with a reason in last_error (P1: the stay is over;
+ * a stale update, P4a, is marked done instead). */
 enum err pinstore_cancel(sqlite3 *db, const char *job_id, time_t now, const char *reason,
 			 char *errbuf);
 

@@ -27,6 +27,7 @@
 #include "db.h"
 #include "pinrun.h"
 #include "pinstore.h"
+#include "testutil.h"
 
 #define DEV "bf0123456789abcdefxyzq"
 #define JOB "generate:R1:" DEV
@@ -52,21 +53,6 @@ static long long wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-{
-	char buf[2048], *err = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (sqlite3_exec(db, buf, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", buf, err);
 }
 
 static const char *text(sqlite3 *db, const char *q)
@@ -130,64 +116,39 @@ static int count_passwords(struct fx *f, const char *phase_filter)
 	return n;
 }
 
-static void write_file(const char *path, const char *text_, mode_t mode)
-{
-	FILE *fp = fopen(path, "w");
-
-	assert_non_null(fp);
-	fputs(text_, fp);
-	fclose(fp);
-	assert_int_equal(chmod(path, mode), 0);
-}
-
 /* pinrun's step callback: cancel the job, as stays-reconcile would. */
 static void step(void *ctx, const char *what)
 {
 	struct fx *f = ctx;
 
 	if (f->cancel_at && strcmp(f->cancel_at, what) == 0)
-		sql(f->db, "UPDATE pin_jobs SET status = 'canceled' WHERE id = '" JOB "'");
+		test_sql(f->db, "UPDATE pin_jobs SET status = 'canceled' WHERE id = '" JOB "'");
 }
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	const char *bin = getenv("BIN");
-	char path[160], tuya[160], port[160], conf[160], buf[1024], eb[ERRBUF_SIZE];
+	char path[160], conf[160], buf[1024], eb[ERRBUF_SIZE];
 	struct strbuf errs = STRBUF_INIT;
-	FILE *fp;
-	int i;
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_pinrun.XXXXXX");
-	if (!bin || !mkdtemp(f->dir))
+	if (!mkdtemp(f->dir))
 		return -1;
-	snprintf(tuya, sizeof(tuya), "%s/tuya.json", f->dir);
-	write_file(tuya, "{\"devices\":[{\"id\":\"" DEV "\",\"pin_length\":7}]}", 0600);
-	snprintf(port, sizeof(port), "%s/port", f->dir);
-	snprintf(path, sizeof(path), "%s/fakeapi", bin);
-	f->fake = fork();
-	if (f->fake == 0) {
-		execl(path, path, "--port-file", port, "--tuya-data", tuya, (char *)NULL);
-		_exit(127);
-	}
-	/* Wait for the server to listen (start-up only, not a race). */
-	for (i = 0; i < 400 && access(port, R_OK) != 0; i++)
-		usleep(25000);
-	if (!(fp = fopen(port, "r")) || !fgets(buf, sizeof(buf), fp))
+	f->fake = test_fake_start(f->dir, "{\"devices\":[{\"id\":\"" DEV "\",\"pin_length\":7}]}",
+				  f->url, sizeof(f->url));
+	if (f->fake < 0)
 		return -1;
-	fclose(fp);
-	snprintf(f->url, sizeof(f->url), "http://127.0.0.1:%d", atoi(buf));
 
 	snprintf(conf, sizeof(conf), "%s/c.conf", f->dir);
 	snprintf(buf, sizeof(buf),
 		 "[database]\npath = %s/s.db\n[tuya]\nurl = %s\nclient_id = fake4client6id8xyzw12\n"
 		 "client_secret = 0f1e2d3c4b5a69788796a5b4c3d2e1f0\n[hooks]\non_pin = %s/on_pin\n",
 		 f->dir, f->url, f->dir);
-	write_file(conf, buf, 0600);
+	test_write_file(conf, buf, 0600);
 	snprintf(path, sizeof(path), "%s/on_pin", f->dir);
 	snprintf(buf, sizeof(buf), "#!/bin/sh\ncat >> %s/hooked\necho >> %s/hooked\n", f->dir,
 		 f->dir);
-	write_file(path, buf, 0700);
+	test_write_file(path, buf, 0700);
 	if (config_load(&f->cfg, conf, &errs) != ERR_OK)
 		fail_msg("%s", strbuf_str(&errs));
 	strbuf_release(&errs);
@@ -205,11 +166,11 @@ static int setup(void **state)
 	f->pr.ctx = f;
 	tuya_client_set_step(f->tuya, step, f);
 
-	sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, "
+	test_sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, "
 		"type, guests, created_at, updated_at) VALUES "
 		"('R1', 'RVT', 'L1', '2026-12-10', '2026-12-12', 'booked', 2, 0, 0)");
-	sql(f->db, "INSERT INTO locks (device_id, listing_id, created_at) VALUES ('" DEV "', 'L1', 0)");
-	sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, valid_from, "
+	test_sql(f->db, "INSERT INTO locks (device_id, listing_id, created_at) VALUES ('" DEV "', 'L1', 0)");
+	test_sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, valid_from, "
 		"valid_until, status, created_at, updated_at) VALUES "
 		"('" JOB "', 'generate', 'R1', '" DEV "', %ld, %ld, %ld, 'pending', 0, 0)",
 		GEN, VF, VU);
@@ -226,8 +187,7 @@ static int teardown(void **state)
 	http_free(f->http);
 	db_close(f->db);
 	config_release(&f->cfg);
-	kill(f->fake, SIGTERM);
-	waitpid(f->fake, NULL, 0);
+	test_fake_stop(f->fake);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	free(f);
 	return system(cmd);
@@ -330,7 +290,7 @@ static void test_adopt_own_name(void **state)
 	cJSON *own, *stranger;
 	long long own_id;
 
-	sql(f->db, "INSERT INTO credentials (reservation_id, device_id, name, pin, valid_from, "
+	test_sql(f->db, "INSERT INTO credentials (reservation_id, device_id, name, pin, valid_from, "
 		"valid_until, state, created_at) VALUES ('R1', '" DEV "', 'RVT-ab12', '2468013', "
 		"%ld, %ld, 'creating', 0)", VF, VU);
 	snprintf(body, sizeof(body), "{\"device\":\"" DEV "\",\"name\":\"RVT\",\"pin\":\"1357902\","
@@ -406,17 +366,17 @@ static void test_hook_retried(void **state)
 	char eb[ERRBUF_SIZE], path[128];
 
 	snprintf(path, sizeof(path), "%s/on_pin", f->dir);
-	write_file(path, "#!/bin/sh\ncat > /dev/null\nexit 5\n", 0700);
+	test_write_file(path, "#!/bin/sh\ncat > /dev/null\nexit 5\n", 0700);
 	assert_int_equal(run(f, JOB, eb), PR_RETRY);
 	assert_non_null(strstr(eb, "exited 5"));
 	assert_string_equal(text(f->db, "SELECT state || ' ' || (notified_at IS NULL) FROM credentials"),
 			    "active 1");
 	/* Not failed for good however often it fails (max_attempts 10). */
-	sql(f->db, "UPDATE pin_jobs SET attempts = 50");
+	test_sql(f->db, "UPDATE pin_jobs SET attempts = 50");
 	f->pr.now = GEN + 3600;
 	assert_int_equal(run(f, JOB, eb), PR_RETRY);
 	assert_string_equal(text(f->db, "SELECT status FROM pin_jobs"), "pending");
-	write_file(path, "#!/bin/sh\ncat > /dev/null\n", 0700);
+	test_write_file(path, "#!/bin/sh\ncat > /dev/null\n", 0700);
 	f->pr.now = GEN + 7200;
 	assert_int_equal(run(f, JOB, eb), PR_DONE);
 	assert_string_equal(text(f->db, "SELECT notified_at FROM credentials"), "1796925600");
@@ -431,14 +391,14 @@ static void test_revoke_and_stale_update(void **state)
 	char eb[ERRBUF_SIZE], body[256];
 	cJSON *own;
 
-	sql(f->db, "INSERT INTO credentials (reservation_id, device_id, name, pin, valid_from, "
+	test_sql(f->db, "INSERT INTO credentials (reservation_id, device_id, name, pin, valid_from, "
 		"valid_until, state, created_at) VALUES ('R1', '" DEV "', 'RVT-cd34', '2468013', "
 		"%ld, %ld, 'creating', 0)", VF, VU);
 	snprintf(body, sizeof(body), "{\"device\":\"" DEV "\",\"name\":\"RVT-cd34\",\"pin\":\"2468013\","
 		 "\"effective_time\":%ld,\"invalid_time\":%ld}", VF, VU);
 	own = ctl(f, "POST", "/_fake/tuya/password", body);
 	cJSON_Delete(own);
-	sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, status, "
+	test_sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, status, "
 		"created_at, updated_at) VALUES ('revoke:R1:" DEV "', 'revoke', 'R1', '" DEV "', %ld, "
 		"'pending', 0, 0)", GEN);
 	assert_int_equal(run(f, "revoke:R1:" DEV, eb), PR_DONE);
@@ -446,10 +406,10 @@ static void test_revoke_and_stale_update(void **state)
 	assert_string_equal(text(f->db, "SELECT state FROM credentials"), "revoked");
 
 	/* A confirmed credential, and an update job with its very window. */
-	sql(f->db, "INSERT INTO credentials (reservation_id, device_id, password_id, name, pin, "
+	test_sql(f->db, "INSERT INTO credentials (reservation_id, device_id, password_id, name, pin, "
 		"valid_from, valid_until, state, created_at) VALUES ('R1', '" DEV "', 123, "
 		"'RVT-ef56', '2468013', %ld, %ld, 'active', 0)", VF, VU);
-	sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, valid_from, "
+	test_sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, valid_from, "
 		"valid_until, status, created_at, updated_at) VALUES ('update:R1:" DEV "', 'update', "
 		"'R1', '" DEV "', %ld, %ld, %ld, 'pending', 0, 0)", GEN, VF, VU);
 	cJSON_Delete(ctl(f, "POST", "/_fake/reset", NULL));

@@ -19,6 +19,7 @@
 
 #include "db.h"
 #include "pinstore.h"
+#include "testutil.h"
 
 #define NOW 1800000000L
 #define JOB "generate:R1:D1"
@@ -27,21 +28,6 @@ struct fx {
 	char dir[64];
 	sqlite3 *db;
 };
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-{
-	char buf[2048], *err = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (sqlite3_exec(db, buf, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", buf, err);
-}
 
 static long long one(sqlite3 *db, const char *q)
 {
@@ -79,12 +65,12 @@ static int setup(void **state)
 	snprintf(path, sizeof(path), "%s/s.db", f->dir);
 	if (db_open(path, DB_READWRITE, &f->db, eb) != ERR_OK)
 		return -1;
-	sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, "
+	test_sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, "
 		"type, guests, created_at, updated_at) VALUES "
 		"('R1', 'RV001', 'L1', '2027-01-10', '2027-01-12', 'booked', 2, 0, 0)");
-	sql(f->db, "INSERT INTO locks (device_id, listing_id, name, created_at) "
+	test_sql(f->db, "INSERT INTO locks (device_id, listing_id, name, created_at) "
 		"VALUES ('D1', 'L1', 'Front door', 0)");
-	sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, "
+	test_sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, "
 		"valid_from, valid_until, status, created_at, updated_at) VALUES "
 		"('%s', 'generate', 'R1', 'D1', %ld, 1000, 2000, 'pending', 0, 0)", JOB, NOW - 60);
 	*state = f;
@@ -144,11 +130,11 @@ static void test_claim_guard(void **state)
 	size_t n;
 
 	for (size_t i = 0; i < sizeof(statuses) / sizeof(*statuses); i++) {
-		sql(f->db, "UPDATE pin_jobs SET status = 'pending'");
+		test_sql(f->db, "UPDATE pin_jobs SET status = 'pending'");
 		assert_int_equal(pinstore_due(f->db, NOW, 100, &due, &n, eb), ERR_OK);
 		assert_int_equal(n, 1);
 		free(due);
-		sql(f->db, "UPDATE pin_jobs SET status = '%s'", statuses[i]);
+		test_sql(f->db, "UPDATE pin_jobs SET status = '%s'", statuses[i]);
 		if (claim(f, &dj) != 0)
 			fail_msg("a %s job was claimed", statuses[i]);
 		assert_string_equal(text(f->db, "SELECT status FROM pin_jobs"), statuses[i]);
@@ -161,11 +147,11 @@ static void test_claim_not_due(void **state)
 	struct fx *f = *state;
 	struct due_job dj;
 
-	sql(f->db, "UPDATE pin_jobs SET due_at = %ld", NOW + 1);
+	test_sql(f->db, "UPDATE pin_jobs SET due_at = %ld", NOW + 1);
 	assert_int_equal(claim(f, &dj), 0);
-	sql(f->db, "UPDATE pin_jobs SET due_at = %ld, next_attempt_at = %ld", NOW, NOW + 60);
+	test_sql(f->db, "UPDATE pin_jobs SET due_at = %ld, next_attempt_at = %ld", NOW, NOW + 60);
 	assert_int_equal(claim(f, &dj), 0);
-	sql(f->db, "UPDATE pin_jobs SET next_attempt_at = %ld", NOW);
+	test_sql(f->db, "UPDATE pin_jobs SET next_attempt_at = %ld", NOW);
 	assert_int_equal(claim(f, &dj), 1);
 }
 
@@ -181,7 +167,7 @@ static void test_claim_current_row(void **state)
 	assert_int_equal(pinstore_due(f->db, NOW, 100, &due, &n, eb), ERR_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(due[0].j.valid_until, 2000);
-	sql(f->db, "UPDATE pin_jobs SET valid_until = 1500");
+	test_sql(f->db, "UPDATE pin_jobs SET valid_until = 1500");
 	assert_int_equal(claim(f, &dj), 1);
 	assert_int_equal(dj.j.valid_until, 1500);
 	free(due);
@@ -203,12 +189,12 @@ static void test_intent(void **state)
 	assert_int_equal(one(f->db, "SELECT count(*) FROM credentials"), 0);
 	assert_int_equal(claim(f, &dj), 1);
 	/* stays-reconcile cancels it between the claim and the intent. */
-	sql(f->db, "UPDATE pin_jobs SET status = 'canceled'");
+	test_sql(f->db, "UPDATE pin_jobs SET status = 'canceled'");
 	assert_int_equal(pinstore_intent(f->db, JOB, "R1", "D1", "RV001-aaaa", "1357924", 1000,
 					 2000, NOW, &res, &rowid, eb), ERR_OK);
 	assert_int_equal(res, INTENT_JOB_GONE);
 	assert_int_equal(one(f->db, "SELECT count(*) FROM credentials"), 0);
-	sql(f->db, "UPDATE pin_jobs SET status = 'running'");
+	test_sql(f->db, "UPDATE pin_jobs SET status = 'running'");
 	assert_int_equal(pinstore_intent(f->db, JOB, "R1", "D1", "RV001-aaaa", "1357924", 1000,
 					 2000, NOW, &res, &rowid, eb), ERR_OK);
 	assert_int_equal(res, INTENT_RECORDED);
@@ -228,7 +214,7 @@ static void test_intent_name_taken(void **state)
 	long long rowid;
 	char eb[ERRBUF_SIZE];
 
-	sql(f->db, "INSERT INTO credentials (reservation_id, device_id, name, pin, valid_from, "
+	test_sql(f->db, "INSERT INTO credentials (reservation_id, device_id, name, pin, valid_from, "
 		"valid_until, state, created_at) VALUES ('R0', 'D1', 'RV001-aaaa', '1', 1, 2, "
 		"'revoked', 0)");
 	assert_int_equal(claim(f, &dj), 1);
@@ -245,7 +231,7 @@ static void test_password_held(void **state)
 	char eb[ERRBUF_SIZE];
 	int held, running;
 
-	sql(f->db, "INSERT INTO credentials (id, reservation_id, device_id, password_id, name, pin, "
+	test_sql(f->db, "INSERT INTO credentials (id, reservation_id, device_id, password_id, name, pin, "
 		"valid_from, valid_until, state, created_at) VALUES "
 		"(1, 'R0', 'D1', 77, 'RV000-bbbb', '1', 1, 2, 'active', 0), "
 		"(2, 'R1', 'D1', NULL, 'RV001-aaaa', '2', 1, 2, 'creating', 0)");
@@ -259,7 +245,7 @@ static void test_password_held(void **state)
 	assert_int_equal(pinstore_cred_password(f->db, 2, 77, NULL, &running, eb), ERR_DB);
 	assert_string_equal(text(f->db, "SELECT state FROM credentials WHERE id = 2"), "creating");
 	/* Once the first is revoked, the id is free. */
-	sql(f->db, "UPDATE credentials SET state = 'revoked' WHERE id = 1");
+	test_sql(f->db, "UPDATE credentials SET state = 'revoked' WHERE id = 1");
 	assert_int_equal(pinstore_password_held(f->db, "D1", 77, 2, &held, eb), ERR_OK);
 	assert_false(held);
 	assert_int_equal(pinstore_cred_password(f->db, 2, 77, NULL, &running, eb), ERR_OK);
@@ -274,14 +260,14 @@ static void test_cred_password_job(void **state)
 	char eb[ERRBUF_SIZE];
 	int running = -1;
 
-	sql(f->db, "INSERT INTO credentials (id, reservation_id, device_id, name, pin, valid_from, "
+	test_sql(f->db, "INSERT INTO credentials (id, reservation_id, device_id, name, pin, valid_from, "
 		"valid_until, state, created_at) VALUES (5, 'R1', 'D1', 'RV001-aaaa', '2', 1, 2, "
 		"'creating', 0)");
 	assert_int_equal(claim(f, &dj), 1);
 	assert_int_equal(pinstore_cred_password(f->db, 5, 9001, JOB, &running, eb), ERR_OK);
 	assert_int_equal(running, 1);
-	sql(f->db, "UPDATE credentials SET state = 'creating', password_id = NULL");
-	sql(f->db, "UPDATE pin_jobs SET status = 'canceled'");
+	test_sql(f->db, "UPDATE credentials SET state = 'creating', password_id = NULL");
+	test_sql(f->db, "UPDATE pin_jobs SET status = 'canceled'");
 	assert_int_equal(pinstore_cred_password(f->db, 5, 9001, JOB, &running, eb), ERR_OK);
 	assert_int_equal(running, 0);
 	/* Recorded even so: the caller deletes it at once. */
@@ -303,18 +289,18 @@ static void test_attempt_failed(void **state)
 	assert_string_equal(text(f->db, "SELECT status || ' ' || attempts || ' ' || next_attempt_at "
 				 "|| ' ' || last_error FROM pin_jobs"),
 			    "pending 1 1800000060 tuya code 1110");
-	sql(f->db, "UPDATE pin_jobs SET status = 'running'");
+	test_sql(f->db, "UPDATE pin_jobs SET status = 'running'");
 	assert_int_equal(pinstore_attempt_failed(f->db, JOB, NOW, NOW + 120, "again", 2, 0,
 						 &failed, eb), ERR_OK);
 	assert_int_equal(failed, 1);
 	assert_string_equal(text(f->db, "SELECT status FROM pin_jobs"), "failed");
 	/* max_attempts 0: never failed (a hook retried until the stay ends). */
-	sql(f->db, "UPDATE pin_jobs SET status = 'running'");
+	test_sql(f->db, "UPDATE pin_jobs SET status = 'running'");
 	assert_int_equal(pinstore_attempt_failed(f->db, JOB, NOW, NOW + 120, "hook", 0, 0,
 						 &failed, eb), ERR_OK);
 	assert_int_equal(failed, 0);
 	/* Canceled meanwhile: left alone, and the caller is told. */
-	sql(f->db, "UPDATE pin_jobs SET status = 'canceled'");
+	test_sql(f->db, "UPDATE pin_jobs SET status = 'canceled'");
 	assert_int_equal(pinstore_attempt_failed(f->db, JOB, NOW, NOW + 120, "late", 10, 0,
 						 &failed, eb), ERR_OK);
 	assert_int_equal(failed, -1);
@@ -332,7 +318,7 @@ static void test_states_and_hook(void **state)
 	size_t n;
 	int found;
 
-	sql(f->db, "INSERT INTO credentials (id, reservation_id, device_id, password_id, name, pin, "
+	test_sql(f->db, "INSERT INTO credentials (id, reservation_id, device_id, password_id, name, pin, "
 		"valid_from, valid_until, state, created_at) VALUES "
 		"(7, 'R1', 'D1', 42, 'RV001-aaaa', '2468013', 1000, 2000, 'unconfirmed', 0), "
 		"(8, 'R1', 'D1', 41, 'RV001-cccc', '2468013', 1000, 2000, 'revoking', 0)");

@@ -16,6 +16,7 @@
 
 #include "db.h"
 #include "store.h"
+#include "testutil.h"
 
 #define NOW 1796126400L  /* 2026-12-01T12:00:00Z */
 
@@ -25,42 +26,6 @@ struct fx {
 	sqlite3 *db;
 	struct config cfg;
 };
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-{
-	char buf[4096], *err = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (sqlite3_exec(db, buf, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", buf, err);
-}
-
-static const char *text(sqlite3 *db, const char *q)
-{
-	static char out[4096];
-	sqlite3_stmt *st;
-	size_t len = 0;
-
-	out[0] = '\0';
-	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		for (int i = 0; i < sqlite3_column_count(st); i++) {
-			const char *v = (const char *)sqlite3_column_text(st, i);
-
-			len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s", i ? "|" : "",
-						v ? v : "NULL");
-		}
-		len += (size_t)snprintf(out + len, sizeof(out) - len, "\n");
-	}
-	sqlite3_finalize(st);
-	return out;
-}
 
 static int setup(void **state)
 {
@@ -131,8 +96,8 @@ static void shape(sqlite3 *db, struct strbuf *out)
 		"SELECT name, tbl_name, replace(replace(sql, '\t', ' '), '\n', ' ') FROM sqlite_master "
 		"WHERE type = 'index' AND sql IS NOT NULL ORDER BY name";
 
-	strbuf_adds(out, text(db, q));
-	strbuf_adds(out, text(db, qi));
+	strbuf_adds(out, test_rows(db, q));
+	strbuf_adds(out, test_rows(db, qi));
 	/* The CHECK on credentials.state takes the new states, and only them. */
 	strbuf_addf(out, "check: %d %d\n",
 		    sqlite3_exec(db, "INSERT INTO credentials (reservation_id, device_id, name, pin, "
@@ -169,12 +134,12 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, v1, NULL, NULL, NULL), SQLITE_OK);
 	free(v1);
-	sql(db, "PRAGMA user_version = 1");
-	sql(db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, type, "
+	test_sql(db, "PRAGMA user_version = 1");
+	test_sql(db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, type, "
 		"guests, created_at, updated_at) VALUES ('R1', 'RV001', 'L1', '2026-12-10', "
 		"'2026-12-12', 'booked', 2, 1, 1), ('R2', 'RV001', 'L1', '2026-12-14', '2026-12-16', "
 		"'booked', 2, 1, 1)");
-	sql(db, "INSERT INTO credentials (id, reservation_id, device_id, password_id, name, pin, "
+	test_sql(db, "INSERT INTO credentials (id, reservation_id, device_id, password_id, name, pin, "
 		"valid_from, valid_until, state, created_at, revoked_at) VALUES "
 		"(1, 'R1', 'D1', 7001, 'RV001', '1234560', 10, 20, 'active', 5, NULL), "
 		"(2, 'R2', 'D1', 7001, 'RV001', '6543219', 30, 40, 'active', 6, NULL), "
@@ -186,11 +151,11 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(db_version(f->db), 2);
 	shape(f->db, &got);
 	assert_string_equal(strbuf_str(&got), strbuf_str(&want));
-	assert_string_equal(text(f->db, "SELECT count(*) FROM reservations"), "2\n");
+	assert_string_equal(test_rows(f->db, "SELECT count(*) FROM reservations"), "2\n");
 	/* Every credential kept; one password id, one live holder: the
 	 * younger of the two went back to creating (its revoke searches by
 	 * name).  v1's active rows count as confirmed and notified. */
-	assert_string_equal(text(f->db, "SELECT id, reservation_id, device_id, password_id, name, pin, "
+	assert_string_equal(test_rows(f->db, "SELECT id, reservation_id, device_id, password_id, name, pin, "
 				 "valid_from, valid_until, state, created_at, confirmed_at, "
 				 "notified_at, revoked_at FROM credentials ORDER BY id"),
 			    "1|R1|D1|7001|RV001|1234560|10|20|active|5|5|5|NULL\n"
@@ -213,7 +178,7 @@ static void test_newer_schema(void **state)
 	sqlite3 *db;
 
 	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	sql(db, "CREATE TABLE x (a); PRAGMA user_version = 99");
+	test_sql(db, "CREATE TABLE x (a); PRAGMA user_version = 99");
 	sqlite3_close(db);
 	assert_int_equal(db_open(f->path, DB_READWRITE, &f->db, eb), ERR_DB);
 	assert_non_null(strstr(eb, "schema version 99, newer than this program's 2"));
@@ -250,10 +215,10 @@ static void test_apply_and_load(void **state)
 	char eb[ERRBUF_SIZE];
 
 	open_db(f);
-	sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, status, "
+	test_sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, status, "
 		"attempts, created_at, updated_at) VALUES ('generate:R1:D1', 'generate', 'R1', 'D1', "
 		"100, 'running', 0, 0, 0)");
-	sql(f->db, "INSERT INTO credentials (reservation_id, device_id, password_id, name, pin, "
+	test_sql(f->db, "INSERT INTO credentials (reservation_id, device_id, password_id, name, pin, "
 		"valid_from, valid_until, state, created_at) VALUES "
 		"('R1', 'D1', 5, 'CR1-aaaa', '1', 1, 2, 'revoking', 0), "
 		"('R1', 'D1', NULL, 'CR1-bbbb', '1', 1, 2, 'creating', 0), "
@@ -284,10 +249,10 @@ static void test_apply_and_load(void **state)
 	assert_int_equal(db_begin(f->db, eb), ERR_OK);
 	assert_int_equal(store_apply(f->db, &p, NOW, eb), ERR_OK);
 	assert_int_equal(db_commit(f->db, eb), ERR_OK);
-	assert_string_equal(text(f->db, "SELECT id, status, last_error FROM pin_jobs ORDER BY id"),
+	assert_string_equal(test_rows(f->db, "SELECT id, status, last_error FROM pin_jobs ORDER BY id"),
 			    "generate:R1:D1|canceled|canceled: reservation canceled\n"
 			    "revoke:R1:D1|pending|NULL\n");
-	assert_string_equal(text(f->db, "SELECT id, code, status FROM reservations"), "R1|CR1|active\n");
+	assert_string_equal(test_rows(f->db, "SELECT id, code, status FROM reservations"), "R1|CR1|active\n");
 
 	assert_int_equal(store_load(f->db, "2026-11-29", NULL, 0, &st, eb), ERR_OK);
 	assert_int_equal(st.nstored, 1);
@@ -317,15 +282,15 @@ static void test_health(void **state)
 	long day = 86400;
 
 	open_db(f);
-	sql(f->db, "INSERT INTO locks (device_id, listing_id, created_at) VALUES ('D1', 'L1', 0)");
-	sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, type, "
+	test_sql(f->db, "INSERT INTO locks (device_id, listing_id, created_at) VALUES ('D1', 'L1', 0)");
+	test_sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, type, "
 		"status, created_at, updated_at) VALUES "
 		"('U1', 'NOLCK', 'L9', '2026-12-03', '2026-12-05', 'booked', 'active', 0, 0), "
 		"('U2', 'LATER', 'L9', '2026-12-20', '2026-12-22', 'booked', 'active', 0, 0), "
 		"('U3', 'CANCL', 'L9', '2026-12-03', '2026-12-05', 'canceled', 'canceled', 0, 0), "
 		"('U4', 'MAPPD', 'L1', '2026-12-03', '2026-12-05', 'booked', 'active', 0, 0)");
 	/* Credentials: window relative to NOW. */
-	sql(f->db, "INSERT INTO credentials (reservation_id, device_id, password_id, name, pin, "
+	test_sql(f->db, "INSERT INTO credentials (reservation_id, device_id, password_id, name, pin, "
 		"valid_from, valid_until, state, created_at) VALUES "
 		"('C1', 'D1', 1, 'a', '1', %ld, %ld, 'unconfirmed', 0), "   /* starts in 12 h: report */
 		"('C2', 'D1', 2, 'b', '1', %ld, %ld, 'unconfirmed', 0), "   /* starts in 2 days: not yet */
@@ -341,7 +306,7 @@ static void test_health(void **state)
 		NOW - 3 * day, NOW - 23 * 3600, NOW - 4 * day, NOW - 2 * day,
 		NOW - 4 * day, NOW - 2 * day,
 		NOW + 3 * day, NOW + 4 * day, NOW + 3 * day, NOW + 4 * day);
-	sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, valid_from, "
+	test_sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, valid_from, "
 		"valid_until, status, attempts, next_attempt_at, last_error, created_at, updated_at) VALUES "
 		"('revoke:C6:D1', 'revoke', 'C6', 'D1', %ld, NULL, NULL, 'failed', 10, NULL, 'offline', 0, 0), "
 		"('generate:J1:D1', 'generate', 'J1', 'D1', %ld, 1, %ld, 'pending', 0, NULL, NULL, 0, 0), "
@@ -373,7 +338,7 @@ static void test_health(void **state)
 	assert_string_equal(h.unmapped.v[0].code, "NOLCK");
 	assert_true(health_any(&h));
 	health_release(&h);
-	sql(f->db, "DELETE FROM credentials; DELETE FROM pin_jobs; DELETE FROM reservations");
+	test_sql(f->db, "DELETE FROM credentials; DELETE FROM pin_jobs; DELETE FROM reservations");
 	assert_int_equal(store_health(f->db, &f->cfg, NOW, &h, eb), ERR_OK);
 	assert_false(health_any(&h));
 	health_release(&h);
