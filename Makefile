@@ -65,7 +65,7 @@ $(BUILD)/migrations.h: $(MIGRATIONS) tools/embed.sh | deps
 	@mkdir -p $(@D)
 	for f in $(MIGRATIONS); do n=$${f##*/}; sh tools/embed.sh migration_$${n%.sql} < $$f || exit 1; done > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h) cli.h $(BUILD)/schema.h $(BUILD)/migrations.h | deps
+$(BUILD)/%.o: %.c $(wildcard lib/*.h tests/*.h) cli.h $(BUILD)/schema.h $(BUILD)/migrations.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
