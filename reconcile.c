@@ -496,7 +496,16 @@ static int locks_list(struct global *g, sqlite3 *db, int json)
 	return 0;
 }
 
-static int cmd_locks(struct global *g, int argc, char **argv)
+/* A locks command line, checked. */
+struct locks_cmd {
+	const char *verb;               /* add|rm|list */
+	const char *listing, *device;   /* add, rm */
+	const char *name, *tz;          /* add: NULL when not given */
+	int pin_length;                 /* add: 0 when not given */
+	int json;                       /* list */
+};
+
+static int locks_options(struct global *g, int argc, char **argv, struct locks_cmd *lc)
 {
 	static const struct option opts[] = {
 		GLOBAL_LONGOPTS,
@@ -506,104 +515,134 @@ static int cmd_locks(struct global *g, int argc, char **argv)
 		{ "timezone", required_argument, NULL, OPT_TIMEZONE },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *verb, *name = NULL, *tz = NULL;
-	int json = 0, pin_length = 0, c, code = 0;
-	struct config cfg;
-	struct lock_map l;
-	char eb[ERRBUF_SIZE];
-	sqlite3 *db = NULL;
-	enum err e;
+	int c;
 
-	if (argc < 2)
-		return cli_usage_error(g, "locks needs one of: add, rm, list");
-	verb = argv[1];
-	argc--;
-	argv++;
 	optind = 0;	/* full getopt reset: options may follow the ids */
 	while ((c = getopt_long(argc, argv, "c:vqh", opts, NULL)) != -1) {
 		if (cli_global_opt(g, c, optarg))
 			continue;
 		switch (c) {
-		case OPT_JSON: json = 1; break;
-		case OPT_NAME: name = optarg; break;
-		case OPT_TIMEZONE: tz = optarg; break;
+		case OPT_JSON: lc->json = 1; break;
+		case OPT_NAME: lc->name = optarg; break;
+		case OPT_TIMEZONE: lc->tz = optarg; break;
 		case OPT_PIN_LENGTH: {
 			char *end;
 			long v = strtol(optarg, &end, 10);
 
 			if (*end || end == optarg || v < 4 || v > 12)
 				return cli_usage_error(g, "--pin-length must be a number from 4 to 12");
-			pin_length = (int)v;
+			lc->pin_length = (int)v;
 			break;
 		}
 		default:
-			return cli_usage_error(g, "bad option for locks %s", verb);
+			return cli_usage_error(g, "bad option for locks %s", lc->verb);
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (strcmp(verb, "list") == 0) {
-		if (argc || name || tz || pin_length)
-			return cli_usage_error(g, "locks list takes only --json");
-	} else if (strcmp(verb, "add") == 0 || strcmp(verb, "rm") == 0) {
-		if (argc != 2)
-			return cli_usage_error(g, "locks %s needs LISTING_ID DEVICE_ID", verb);
-		if (!ids_listing_valid(argv[0]))
-			return cli_usage_error(g, "bad listing id '%s': letters, digits, '_', '-' and '.' only (at most %d)",
-					       argv[0], ID_MAX);
-		if (!ids_device_valid(argv[1]))
-			return cli_usage_error(g, "bad device id '%s': letters, digits, '_' and '-' only (at most %d)",
-					       argv[1], TUYA_DEVICE_ID_MAX);
-		if (strcmp(verb, "rm") == 0 && (name || tz || pin_length || json))
-			return cli_usage_error(g, "locks rm takes no options");
-		if (strcmp(verb, "add") == 0 && json)
-			return cli_usage_error(g, "locks add does not take --json");
-		if (name && strlen(name) > 64)
-			return cli_usage_error(g, "--name is longer than 64 characters");
-		if (tz && !tz_valid(tz))
-			return cli_usage_error(g, "unknown time zone '%s'", tz);
-	} else {
-		return cli_usage_error(g, "unknown locks command '%s'", verb);
-	}
+	return -1;
+}
 
+/* The arguments left after the options, against the verb. */
+static int locks_check(struct global *g, int argc, char **argv, struct locks_cmd *lc)
+{
+	const char *verb = lc->verb;
+
+	if (strcmp(verb, "list") == 0) {
+		if (argc || lc->name || lc->tz || lc->pin_length)
+			return cli_usage_error(g, "locks list takes only --json");
+		return -1;
+	}
+	if (strcmp(verb, "add") != 0 && strcmp(verb, "rm") != 0)
+		return cli_usage_error(g, "unknown locks command '%s'", verb);
+	if (argc != 2)
+		return cli_usage_error(g, "locks %s needs LISTING_ID DEVICE_ID", verb);
+	if (!ids_listing_valid(argv[0]))
+		return cli_usage_error(g, "bad listing id '%s': letters, digits, '_', '-' and '.' only (at most %d)",
+				       argv[0], ID_MAX);
+	if (!ids_device_valid(argv[1]))
+		return cli_usage_error(g, "bad device id '%s': letters, digits, '_' and '-' only (at most %d)",
+				       argv[1], TUYA_DEVICE_ID_MAX);
+	if (strcmp(verb, "rm") == 0 && (lc->name || lc->tz || lc->pin_length || lc->json))
+		return cli_usage_error(g, "locks rm takes no options");
+	if (strcmp(verb, "add") == 0 && lc->json)
+		return cli_usage_error(g, "locks add does not take --json");
+	if (lc->name && strlen(lc->name) > 64)
+		return cli_usage_error(g, "--name is longer than 64 characters");
+	if (lc->tz && !tz_valid(lc->tz))
+		return cli_usage_error(g, "unknown time zone '%s'", lc->tz);
+	lc->listing = argv[0];
+	lc->device = argv[1];
+	return -1;
+}
+
+static int locks_add(struct global *g, sqlite3 *db, const struct locks_cmd *lc)
+{
+	struct lock_map l;
+	char eb[ERRBUF_SIZE];
+	int rearmed = 0;
+	enum err e;
+
+	memset(&l, 0, sizeof(l));
+	xstrlcpy(l.listing, lc->listing, sizeof(l.listing));
+	xstrlcpy(l.device, lc->device, sizeof(l.device));
+	xstrlcpy(l.name, lc->name ? lc->name : "", sizeof(l.name));
+	xstrlcpy(l.tz, lc->tz ? lc->tz : "", sizeof(l.tz));
+	l.pin_length = lc->pin_length;
+	if ((e = store_lock_add(db, &l, g->now, &rearmed, eb)) != ERR_OK) {
+		cli_error(g, "%s", eb);
+		return err_exitcode(e);
+	}
+	if (g->verbosity > 0) {
+		printf("lock %s mapped to listing %s\n", l.device, l.listing);
+		if (rearmed)
+			printf("%d failed job%s of lock %s will be tried again\n", rearmed,
+			       rearmed == 1 ? "" : "s", l.device);
+	}
+	return 0;
+}
+
+static int locks_rm(struct global *g, sqlite3 *db, const struct locks_cmd *lc)
+{
+	char eb[ERRBUF_SIZE];
+	enum err e;
+
+	if ((e = store_lock_rm(db, lc->listing, lc->device, eb)) != ERR_OK) {
+		cli_error(g, "%s", eb);
+		return err_exitcode(e);
+	}
+	if (g->verbosity > 0)
+		printf("lock %s unmapped from listing %s; its jobs are canceled and its PINs revoked at the next run\n",
+		       lc->device, lc->listing);
+	return 0;
+}
+
+static int cmd_locks(struct global *g, int argc, char **argv)
+{
+	struct locks_cmd lc = { 0 };
+	struct config cfg;
+	sqlite3 *db = NULL;
+	int code;
+	enum err e;
+
+	if (argc < 2)
+		return cli_usage_error(g, "locks needs one of: add, rm, list");
+	lc.verb = argv[1];
+	argc--;
+	argv++;
+	if ((code = locks_options(g, argc, argv, &lc)) >= 0 ||
+	    (code = locks_check(g, argc - optind, argv + optind, &lc)) >= 0)
+		return code;
 	if ((e = cli_load_config(g, &cfg, 0)) != ERR_OK) {
 		config_release(&cfg);
 		return err_exitcode(e);
 	}
-	if (!(db = open_rw(g, &cfg, &e))) {
+	if (!(db = open_rw(g, &cfg, &e)))
 		code = err_exitcode(e);
-		goto out;
-	}
-	if (strcmp(verb, "list") == 0) {
-		code = locks_list(g, db, json);
-	} else if (strcmp(verb, "add") == 0) {
-		memset(&l, 0, sizeof(l));
-		xstrlcpy(l.listing, argv[0], sizeof(l.listing));
-		xstrlcpy(l.device, argv[1], sizeof(l.device));
-		xstrlcpy(l.name, name ? name : "", sizeof(l.name));
-		xstrlcpy(l.tz, tz ? tz : "", sizeof(l.tz));
-		l.pin_length = pin_length;
-		int rearmed = 0;
-
-		if ((e = store_lock_add(db, &l, g->now, &rearmed, eb)) != ERR_OK) {
-			cli_error(g, "%s", eb);
-			code = err_exitcode(e);
-		} else if (g->verbosity > 0) {
-			printf("lock %s mapped to listing %s\n", l.device, l.listing);
-			if (rearmed)
-				printf("%d failed job%s of lock %s will be tried again\n", rearmed,
-				       rearmed == 1 ? "" : "s", l.device);
-		}
-	} else {
-		if ((e = store_lock_rm(db, argv[0], argv[1], eb)) != ERR_OK) {
-			cli_error(g, "%s", eb);
-			code = err_exitcode(e);
-		} else if (g->verbosity > 0) {
-			printf("lock %s unmapped from listing %s; its jobs are canceled and its PINs revoked at the next run\n",
-			       argv[1], argv[0]);
-		}
-	}
-out:
+	else if (strcmp(lc.verb, "list") == 0)
+		code = locks_list(g, db, lc.json);
+	else if (strcmp(lc.verb, "add") == 0)
+		code = locks_add(g, db, &lc);
+	else
+		code = locks_rm(g, db, &lc);
 	db_close(db);
 	config_release(&cfg);
 	return code;
