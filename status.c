@@ -63,6 +63,47 @@ static void print(const struct global *g, const struct status_report *s, int jso
 	strbuf_release(&out);
 }
 
+/*
+ * What the last run's row means now, and the exit code: a pending row is
+ * "running" while the run lock is held, else a killed run.
+ */
+static int status_decide(const struct config *cfg, time_t now, struct status_report *s)
+{
+	char lockpath[4096];
+	int code;
+
+	s->pr_stale = pin_runner_stale(s, now);
+	s->next_run = cron_next(&cfg->cron_expr, now);
+	if (!s->found) {
+		s->current = "never";
+		return EXIT_NEVER;
+	}
+	if (strcmp(s->last.status, "pending") == 0) {
+		cli_lock_path(cfg->db_path, ".lock", lockpath, sizeof(lockpath));
+		if (lock_held(lockpath)) {
+			s->current = "running";
+			code = 0;
+		} else {
+			/* Killed mid-run; the next run will record it as such. */
+			xstrlcpy(s->last.status, "failed", sizeof(s->last.status));
+			xstrlcpy(s->last.message, "interrupted", sizeof(s->last.message));
+			s->last.has_message = 1;
+			s->last.completed_at = s->last.started_at;
+			s->last.duration_ms = 0;
+			s->current = "failed";
+			code = 1;
+		}
+	} else {
+		s->current = s->last.status;
+		s->stale = is_stale(cfg, &s->last, now);
+		code = strcmp(s->last.status, "success") == 0 && !s->stale ? 0 : 1;
+	}
+	if (code == 0 && (s->pr_stale || health_any(&s->health) ||
+			  (s->pr_found && strcmp(s->pr.status, "success") != 0)))
+		code = 1;
+	return code;
+}
+
 int cmd_status(struct global *g, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -72,7 +113,7 @@ int cmd_status(struct global *g, int argc, char **argv)
 	};
 	struct status_report s;
 	struct config cfg;
-	char eb[ERRBUF_SIZE], lockpath[4096];
+	char eb[ERRBUF_SIZE];
 	sqlite3 *db = NULL;
 	int json = 0, c, code;
 	enum err e;
@@ -104,34 +145,7 @@ int cmd_status(struct global *g, int argc, char **argv)
 		    (e = store_health(db, &cfg, g->now, &s.health, eb)) != ERR_OK)
 			goto fail;
 	}
-	s.pr_stale = pin_runner_stale(&s, g->now);
-	s.next_run = cron_next(&cfg.cron_expr, g->now);
-	if (!s.found) {
-		s.current = "never";
-		code = EXIT_NEVER;
-	} else if (strcmp(s.last.status, "pending") == 0) {
-		cli_lock_path(cfg.db_path, ".lock", lockpath, sizeof(lockpath));
-		if (lock_held(lockpath)) {
-			s.current = "running";
-			code = 0;
-		} else {
-			/* Killed mid-run; the next run will record it as such. */
-			xstrlcpy(s.last.status, "failed", sizeof(s.last.status));
-			xstrlcpy(s.last.message, "interrupted", sizeof(s.last.message));
-			s.last.has_message = 1;
-			s.last.completed_at = s.last.started_at;
-			s.last.duration_ms = 0;
-			s.current = "failed";
-			code = 1;
-		}
-	} else {
-		s.current = s.last.status;
-		s.stale = is_stale(&cfg, &s.last, g->now);
-		code = strcmp(s.last.status, "success") == 0 && !s.stale ? 0 : 1;
-	}
-	if (code == 0 && (s.pr_stale || health_any(&s.health) ||
-			  (s.pr_found && strcmp(s.pr.status, "success") != 0)))
-		code = 1;
+	code = status_decide(&cfg, g->now, &s);
 	print(g, &s, json);
 	health_release(&s.health);
 	db_close(db);
