@@ -93,6 +93,7 @@ static sqlite3 *open_rw(struct global *g, const struct config *cfg, enum err *e)
 struct run {
 	struct global *g;
 	struct config cfg;
+	struct plan_policy policy;      /* borrows cfg's strings */
 	int dry_run, json, force;
 	sqlite3 *db;
 	int lock_fd;
@@ -173,25 +174,11 @@ static void print_plan_text(struct run *r, FILE *f)
 static void make_input(const struct run *r, const struct state *st, struct plan_input *in)
 {
 	memset(in, 0, sizeof(*in));
-	in->cfg = &r->cfg;
-	in->fetched = r->fr.items;
-	in->nfetched = r->fr.n;
-	in->stored = st->stored;
-	in->nstored = st->nstored;
-	in->locks = st->locks;
-	in->nlocks = st->nlocks;
-	in->jobs = st->jobs;
-	in->njobs = st->njobs;
-	in->creds = st->creds;
-	in->ncreds = st->ncreds;
-	in->protect = (const char *const *)r->fr.bad_ids;
-	in->nprotect = r->fr.nbad;
-	in->cancel = (const char *const *)r->fr.cancel_ids;
-	in->ncancel = r->fr.ncancel;
+	in->policy = &r->policy;
+	in->st = st;
+	in->fr = &r->fr;
 	in->gone = (const char *const *)r->gone;
 	in->ngone = r->ngone;
-	in->skip_vanish = r->fr.bad_without_id;
-	in->errors = r->fr.nerrors;
 	in->force = r->force;
 }
 
@@ -257,6 +244,7 @@ static int do_run(struct run *r)
 
 	if ((e = cli_load_config(g, &r->cfg, CONFIG_NEED_STAYS)) != ERR_OK)
 		return err_exitcode(e);
+	plan_policy_from_config(&r->cfg, &r->policy);
 
 	if (r->dry_run) {
 		if ((e = db_open(r->cfg.db_path, DB_READONLY, &r->db, eb)) != ERR_OK) {

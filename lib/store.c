@@ -792,10 +792,12 @@ static enum err health_unmapped(sqlite3 *db, const struct config *cfg, time_t no
 {
 	struct strbuf sql = STRBUF_INIT;
 	sqlite3_stmt *st = NULL;
+	struct plan_policy pol;
 	char from[11], to[11];
 	enum err e;
 	int rc;
 
+	plan_policy_from_config(cfg, &pol);
 	if (plan_local_date(cfg->pins.timezone, now, -1, from) != ERR_OK ||
 	    plan_local_date(cfg->pins.timezone, now, HEALTH_UNMAPPED_AHEAD / 86400 + 1, to) != ERR_OK)
 		return ERRF(errbuf, ERR_CONFIG, "cannot use time zone '%s'", cfg->pins.timezone);
@@ -817,7 +819,7 @@ static enum err health_unmapped(sqlite3 *db, const struct config *cfg, time_t no
 		if ((e = read_resv(st, &r, errbuf)) != ERR_OK)
 			goto out;
 		if (!config_is_pin_type(cfg, r.type) ||
-		    plan_stay_instants(cfg, &r, NULL, &cin, &cout) != ERR_OK ||
+		    plan_stay_instants(&pol, &r, NULL, &cin, &cout) != ERR_OK ||
 		    cout <= now || cin > now + HEALTH_UNMAPPED_AHEAD)
 			continue;
 		it = health_add(l);
