@@ -88,6 +88,18 @@ static int idset_has(const struct idset *s, const char *id)
 	return s->n && bsearch(&id, s->v, s->n, sizeof(*s->v), cmp_str_ptr) != NULL;
 }
 
+/*
+ * plan_input's contract, which find_resv() and find_job() rely on: the
+ * fetched and stored reservations and the stored jobs sorted by id, each
+ * id once.
+ */
+static int input_sorted(const struct plan_input *in)
+{
+	return resv_sorted_unique(in->fr->items, in->fr->n) &&
+	       resv_sorted_unique(in->st->stored, in->st->nstored) &&
+	       jobs_sorted_unique(in->st->jobs, in->st->njobs);
+}
+
 static int cmp_resv_id(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct resv *)elem)->id);
@@ -703,6 +715,8 @@ enum err plan_suspects(const struct plan_input *in, time_t now,
 	struct idset protect, cancel;
 	enum err e = ERR_OK;
 
+	assert(in->policy && in->st && in->fr);
+	assert(input_sorted(in));
 	*out = NULL;
 	*n = 0;
 	if (in->fr->bad_without_id)
@@ -745,6 +759,7 @@ enum err plan_build(const struct plan_input *in, time_t now, struct plan *p)
 	size_t i;
 
 	assert(in->policy && in->st && in->fr);
+	assert(input_sorted(in));
 	memset(p, 0, sizeof(*p));
 	c.jobs_by_resv = xcalloc(in->st->njobs + 1, sizeof(*c.jobs_by_resv));
 	c.creds_by_resv = xcalloc(in->st->ncreds + 1, sizeof(*c.creds_by_resv));
