@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 
 #include "db.h"
+#include "dbtest.h"
 #include "pinrun.h"
 #include "pinstore.h"
 
@@ -52,21 +53,6 @@ static long long wall_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-{
-	char buf[2048], *err = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (sqlite3_exec(db, buf, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", buf, err);
 }
 
 static const char *text(sqlite3 *db, const char *q)

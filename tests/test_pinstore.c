@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "db.h"
+#include "dbtest.h"
 #include "pinstore.h"
 
 #define NOW 1800000000L
@@ -27,21 +28,6 @@ struct fx {
 	char dir[64];
 	sqlite3 *db;
 };
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-{
-	char buf[2048], *err = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (sqlite3_exec(db, buf, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", buf, err);
-}
 
 static long long one(sqlite3 *db, const char *q)
 {

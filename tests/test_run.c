@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "db.h"
+#include "dbtest.h"
 #include "run.h"
 
 #define NOW 1796126400L  /* 2026-12-01T12:00:00Z */
@@ -54,46 +55,9 @@ struct fx {
 	char eb[ERRBUF_SIZE];
 };
 
-static void sql(sqlite3 *db, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-{
-	char buf[4096], *err = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (sqlite3_exec(db, buf, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", buf, err);
-}
-
-/* The rows of a query, "a|b\n" each (NULL as NULL). */
-static const char *text(sqlite3 *db, const char *q)
-{
-	static char out[8192];
-	sqlite3_stmt *st;
-	size_t len = 0;
-
-	out[0] = '\0';
-	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		for (int i = 0; i < sqlite3_column_count(st); i++) {
-			const char *v = (const char *)sqlite3_column_text(st, i);
-
-			len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s", i ? "|" : "",
-						v ? v : "NULL");
-		}
-		len += (size_t)snprintf(out + len, sizeof(out) - len, "\n");
-	}
-	sqlite3_finalize(st);
-	return out;
-}
-
 static long count(sqlite3 *db, const char *q)
 {
-	return strtol(text(db, q), NULL, 10);
+	return strtol(rows(db, q), NULL, 10);
 }
 
 static struct resv resv(const char *id, const char *in, const char *out)
@@ -182,21 +146,9 @@ static long on_elapsed(void *ctx) { (void)ctx; return 1234; }
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct strbuf errs = STRBUF_INIT;
-	char conf[128];
-	FILE *fp;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_run.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!f || tmp_setup("test_run", f->dir, f->path, &f->cfg) != 0)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/s.db", f->dir);
-	snprintf(conf, sizeof(conf), "%s/c.conf", f->dir);
-	if (!(fp = fopen(conf, "w")))
-		return -1;
-	fclose(fp);
-	if (config_load(&f->cfg, conf, &errs) != ERR_OK)
-		return -1;
-	strbuf_release(&errs);
 	if (db_open(f->path, DB_READWRITE, &f->db, f->eb) != ERR_OK)
 		return -1;
 	sql(f->db, "INSERT INTO locks (device_id, listing_id, created_at) VALUES ('D1', 'L1', 0)");
@@ -242,7 +194,7 @@ static int on_commit(void *arg)
 
 static const char *last_log(sqlite3 *db)
 {
-	return text(db, "SELECT status, fetched, created, removed, duration_ms, message "
+	return rows(db, "SELECT status, fetched, created, removed, duration_ms, message "
 		    "FROM reconciliation_logs ORDER BY rowid DESC LIMIT 1");
 }
 
@@ -251,9 +203,9 @@ static char *snapshot(sqlite3 *db)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	strbuf_adds(&sb, text(db, "SELECT * FROM reservations ORDER BY id"));
-	strbuf_adds(&sb, text(db, "SELECT * FROM pin_jobs ORDER BY id"));
-	strbuf_adds(&sb, text(db, "SELECT * FROM credentials ORDER BY id"));
+	strbuf_adds(&sb, rows(db, "SELECT * FROM reservations ORDER BY id"));
+	strbuf_adds(&sb, rows(db, "SELECT * FROM pin_jobs ORDER BY id"));
+	strbuf_adds(&sb, rows(db, "SELECT * FROM credentials ORDER BY id"));
 	return sb.buf;  /* the caller frees it */
 }
 
@@ -274,9 +226,9 @@ static void test_success(void **state)
 	assert_int_equal(commits, 2);
 	assert_int_equal(f->stub.fetches, 2);
 	assert_int_equal(f->stub.gets, 0);
-	assert_string_equal(text(f->db, "SELECT id, status FROM reservations ORDER BY id"),
+	assert_string_equal(rows(f->db, "SELECT id, status FROM reservations ORDER BY id"),
 			    "R1|active\nR2|active\n");
-	assert_string_equal(text(f->db, "SELECT id, status FROM pin_jobs ORDER BY id"),
+	assert_string_equal(rows(f->db, "SELECT id, status FROM pin_jobs ORDER BY id"),
 			    "generate:R1:D1|pending\ngenerate:R2:D1|pending\n"
 			    "revoke:R1:D1|pending\nrevoke:R2:D1|pending\n");
 	assert_string_equal(last_log(f->db), "success|2|2|0|1234|NULL\n");
@@ -293,7 +245,7 @@ static void test_success(void **state)
 	    "VALUES ('x', 1, 'pending', 1)");
 	assert_int_equal(run(f, f->db, 0), ERR_OK);
 	assert_string_equal(strbuf_str(&f->stub.said), "note: marked 1 interrupted run as failed\n");
-	assert_string_equal(text(f->db, "SELECT status, message FROM reconciliation_logs WHERE id = 'x'"),
+	assert_string_equal(rows(f->db, "SELECT status, message FROM reconciliation_logs WHERE id = 'x'"),
 			    "failed|interrupted\n");
 	assert_int_equal(f->res.plan.stats.unchanged, 2);
 	assert_int_equal(f->res.plan.n, 0);
@@ -303,7 +255,7 @@ static void test_success(void **state)
 static void test_fetch_failure(void **state)
 {
 	struct fx *f = *state;
-	char *before;
+	char *before, *after;
 
 	f->stub.pin[f->stub.npin++] = resv("R1", "2026-12-10", "2026-12-12");
 	assert_int_equal(run(f, f->db, 0), ERR_OK);
@@ -314,7 +266,9 @@ static void test_fetch_failure(void **state)
 	assert_int_equal(run(f, f->db, 0), ERR_UNAVAILABLE);
 	assert_int_equal(f->stub.fetches, 2);
 	assert_int_equal(f->stub.gets, 0);
-	assert_string_equal(snapshot(f->db), before);
+	after = snapshot(f->db);
+	assert_string_equal(after, before);
+	free(after);
 	assert_string_equal(last_log(f->db), "failed|0|0|0|1234|stays is unavailable\n");
 	assert_int_equal(count(f->db, "SELECT count(*) FROM reconciliation_logs"), 2);
 	assert_true(f->res.log_failed);
@@ -371,7 +325,7 @@ static void test_dry_run(void **state)
 	assert_int_equal(sqlite3_total_changes(f->db), changes);
 	assert_int_equal(count(f->db, "SELECT count(*) FROM reconciliation_logs"), 0);
 	assert_int_equal(count(f->db, "SELECT count(*) FROM pin_jobs"), 0);
-	assert_string_equal(text(f->db, "SELECT id, status FROM reservations"), "S1|active\n");
+	assert_string_equal(rows(f->db, "SELECT id, status FROM reservations"), "S1|active\n");
 	assert_int_equal(f->stub.gets, 1);
 	assert_int_equal(f->res.plan.stats.created, 1);
 	assert_int_equal(f->res.plan.stats.removed, 1);
@@ -396,7 +350,7 @@ static void test_suspects(void **state)
 	f->stub.nids = 3;
 	assert_int_equal(run(f, f->db, 0), ERR_OK);
 	assert_int_equal(f->stub.gets, 3);
-	assert_string_equal(text(f->db, "SELECT id, status, checkout_date FROM reservations ORDER BY id"),
+	assert_string_equal(rows(f->db, "SELECT id, status, checkout_date FROM reservations ORDER BY id"),
 			    "S1|removed|2026-12-12\nS2|active|2026-12-12\nS3|active|2026-12-14\n");
 	assert_int_equal(f->res.kept, 1);
 	assert_int_equal(f->res.plan.stats.removed, 1);
@@ -424,16 +378,16 @@ static void test_guard(void **state)
 	f->stub.pin[f->stub.npin++] = resv("N1", "2026-12-10", "2026-12-12");
 	assert_int_equal(run(f, f->db, 0), ERR_OK);
 	assert_int_equal(f->res.plan.held_back, 2);
-	assert_string_equal(text(f->db, "SELECT id, status FROM reservations ORDER BY id"),
+	assert_string_equal(rows(f->db, "SELECT id, status FROM reservations ORDER BY id"),
 			    "G1|active\nG2|active\nN1|active\n");
 	assert_int_equal(count(f->db, "SELECT count(*) FROM pin_jobs WHERE reservation_id = 'N1'"), 2);
-	assert_string_equal(text(f->db, "SELECT status FROM reconciliation_logs"), "failed\n");
+	assert_string_equal(rows(f->db, "SELECT status FROM reconciliation_logs"), "failed\n");
 	assert_non_null(strstr(last_log(f->db), "held back the removal of 2 reservations"));
 	assert_non_null(strstr(strbuf_str(&f->stub.said), "error: held back the removal of 2"));
 
 	assert_int_equal(run(f, f->db, RUN_FORCE), ERR_OK);
 	assert_int_equal(f->res.plan.held_back, 0);
-	assert_string_equal(text(f->db, "SELECT id, status FROM reservations ORDER BY id"),
+	assert_string_equal(rows(f->db, "SELECT id, status FROM reservations ORDER BY id"),
 			    "G1|removed\nG2|removed\nN1|active\n");
 	assert_string_equal(last_log(f->db), "success|1|0|2|1234|NULL\n");
 	assert_string_equal(strbuf_str(&f->stub.said), "");

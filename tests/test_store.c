@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "db.h"
+#include "dbtest.h"
 #include "store.h"
 
 #define NOW 1796126400L  /* 2026-12-01T12:00:00Z */
@@ -26,60 +27,12 @@ struct fx {
 	struct config cfg;
 };
 
-static void sql(sqlite3 *db, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void sql(sqlite3 *db, const char *fmt, ...)
-{
-	char buf[4096], *err = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (sqlite3_exec(db, buf, NULL, NULL, &err) != SQLITE_OK)
-		fail_msg("%s: %s", buf, err);
-}
-
-static const char *text(sqlite3 *db, const char *q)
-{
-	static char out[4096];
-	sqlite3_stmt *st;
-	size_t len = 0;
-
-	out[0] = '\0';
-	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		for (int i = 0; i < sqlite3_column_count(st); i++) {
-			const char *v = (const char *)sqlite3_column_text(st, i);
-
-			len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s", i ? "|" : "",
-						v ? v : "NULL");
-		}
-		len += (size_t)snprintf(out + len, sizeof(out) - len, "\n");
-	}
-	sqlite3_finalize(st);
-	return out;
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct strbuf errs = STRBUF_INIT;
-	char conf[128];
-	FILE *fp;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!f || tmp_setup("test_store", f->dir, f->path, &f->cfg) != 0)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/s.db", f->dir);
-	snprintf(conf, sizeof(conf), "%s/c.conf", f->dir);
-	if (!(fp = fopen(conf, "w")))
-		return -1;
-	fclose(fp);
-	if (config_load(&f->cfg, conf, &errs) != ERR_OK)
-		return -1;
-	strbuf_release(&errs);
 	*state = f;
 	return 0;
 }
@@ -131,8 +84,8 @@ static void shape(sqlite3 *db, struct strbuf *out)
 		"SELECT name, tbl_name, replace(replace(sql, '\t', ' '), '\n', ' ') FROM sqlite_master "
 		"WHERE type = 'index' AND sql IS NOT NULL ORDER BY name";
 
-	strbuf_adds(out, text(db, q));
-	strbuf_adds(out, text(db, qi));
+	strbuf_adds(out, rows(db, q));
+	strbuf_adds(out, rows(db, qi));
 	/* The CHECK on credentials.state takes the new states, and only them. */
 	strbuf_addf(out, "check: %d %d\n",
 		    sqlite3_exec(db, "INSERT INTO credentials (reservation_id, device_id, name, pin, "
@@ -186,11 +139,11 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(db_version(f->db), 2);
 	shape(f->db, &got);
 	assert_string_equal(strbuf_str(&got), strbuf_str(&want));
-	assert_string_equal(text(f->db, "SELECT count(*) FROM reservations"), "2\n");
+	assert_string_equal(rows(f->db, "SELECT count(*) FROM reservations"), "2\n");
 	/* Every credential kept; one password id, one live holder: the
 	 * younger of the two went back to creating (its revoke searches by
 	 * name).  v1's active rows count as confirmed and notified. */
-	assert_string_equal(text(f->db, "SELECT id, reservation_id, device_id, password_id, name, pin, "
+	assert_string_equal(rows(f->db, "SELECT id, reservation_id, device_id, password_id, name, pin, "
 				 "valid_from, valid_until, state, created_at, confirmed_at, "
 				 "notified_at, revoked_at FROM credentials ORDER BY id"),
 			    "1|R1|D1|7001|RV001|1234560|10|20|active|5|5|5|NULL\n"
@@ -284,10 +237,10 @@ static void test_apply_and_load(void **state)
 	assert_int_equal(db_begin(f->db, eb), ERR_OK);
 	assert_int_equal(store_apply(f->db, &p, NOW, eb), ERR_OK);
 	assert_int_equal(db_commit(f->db, eb), ERR_OK);
-	assert_string_equal(text(f->db, "SELECT id, status, last_error FROM pin_jobs ORDER BY id"),
+	assert_string_equal(rows(f->db, "SELECT id, status, last_error FROM pin_jobs ORDER BY id"),
 			    "generate:R1:D1|canceled|canceled: reservation canceled\n"
 			    "revoke:R1:D1|pending|NULL\n");
-	assert_string_equal(text(f->db, "SELECT id, code, status FROM reservations"), "R1|CR1|active\n");
+	assert_string_equal(rows(f->db, "SELECT id, code, status FROM reservations"), "R1|CR1|active\n");
 
 	assert_int_equal(store_load(f->db, "2026-11-29", NULL, 0, &st, eb), ERR_OK);
 	assert_int_equal(st.nstored, 1);
