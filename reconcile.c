@@ -2,12 +2,16 @@
  * reconcile.c - main() of stays-reconcile: options, the subcommand table,
  * the run lock, and the exit code.
  *
- * A run is fetch -> plan -> apply (SPEC §4):
- *   1. take the lock (R10), open the database, write the pending log row (R9);
- *   2. fetch both queries from Stays; any failure ends the run here (R2);
- *   3. BEGIN IMMEDIATE, load the stored state, compute the plan (lib/plan.c),
- *      write it and complete the log row, COMMIT: all or nothing.
- * --dry-run does 2 and 3 against a read-only database and writes nothing.
+ * Who owns what in `run` (SPEC §4):
+ *   - here: the options, the configuration, the run lock (R10), opening
+ *     the database (read-only for --dry-run), the Stays connection's
+ *     settings (struct run_http), printing - every message reconcile_run()
+ *     passes through struct run_io, with -v/-q applied here - rendering
+ *     the plan or the log row, and the exit code;
+ *   - lib/run.c, reconcile_run(): the run itself - the log row (R9), the
+ *     fetch (R1, R2), the suspects (R6), and one transaction around
+ *     load -> plan -> apply;
+ *   - lib/plan.c decides, lib/store.c writes, lib/report.c formats.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +28,8 @@
 #include "http.h"
 #include "ids.h"
 #include "lock.h"
-#include "plan.h"
 #include "report.h"
-#include "stays.h"
-#include "store.h"
+#include "run.h"
 #include "tz.h"
 #include "banned.h"
 
@@ -61,9 +63,12 @@ static void sleep_ms(void *ctx, long ms)
 		;
 }
 
+struct run;
+
 struct run_ctx {
 	struct global *g;
 	FILE *vout;             /* where -v lines go: stdout, or stderr with --json */
+	struct run *r;
 };
 
 static void note(void *ctx, const char *msg)
@@ -96,305 +101,133 @@ struct run {
 	int dry_run, json, force;
 	sqlite3 *db;
 	int lock_fd;
-	struct log_row log;
 	struct timespec t0;
-	struct http *http;              /* the Stays connection, for the whole run */
-	struct stays_client sc;
-	struct fetch_result fr;
-	char **gone;                    /* R6: suspects Stays confirmed gone */
-	size_t ngone, gonealloc;
-	long kept;                      /* R6: suspects that could not be confirmed */
-	struct state st;
-	struct plan plan;
+	struct run_http http;           /* the Stays connection, for the whole run */
+	struct run_result res;
 };
 
-/* Record the failure in the log row (outside any transaction). */
-static void log_failure(struct run *r, const char *message)
+static void warn_line(void *ctx, const char *msg)
 {
-	char eb[ERRBUF_SIZE];
-	long ms = elapsed_ms(&r->t0);
+	struct run_ctx *rc = ctx;
 
-	if (r->dry_run || !r->db)
-		return;
-	db_rollback(r->db);
-	r->log.completed_at = r->g->now + ms / 1000;
-	r->log.duration_ms = ms;
-	xstrlcpy(r->log.status, "failed", sizeof(r->log.status));
-	xstrlcpy(r->log.message, message, sizeof(r->log.message));
-	r->log.has_message = 1;
-	if (store_log_end(r->db, &r->log, eb) != ERR_OK)
-		cli_error(r->g, "%s", eb);
-	else if (r->json)
-		cli_print_json(report_log_json(&r->log));
+	if (rc->g->verbosity >= 0)
+		cli_error(rc->g, "%s", msg);
 }
 
-/* R1: both queries over one connection, which R6 then reuses. */
-static enum err fetch_all(struct run *r, struct run_ctx *rc, const char *from,
-			  const char *to, char *eb)
+static void error_line(void *ctx, const char *msg)
 {
-	static const char *const canceled[] = { "canceled" };
-	struct http_opts ho = {
-		.timeout = r->cfg.stays.timeout,
-		.ca_file = r->cfg.stays.ca_file,
-		.basic_user = r->cfg.stays.client_id,
-		.basic_pass = r->cfg.stays.client_secret,
-	};
-	enum err e;
+	struct run_ctx *rc = ctx;
 
-	r->http = http_new(&ho);
-	if (!r->http)
-		return ERRF(eb, ERR_INTERNAL, "cannot initialise libcurl");
-	r->sc.http = r->http;
-	r->sc.base_url = r->cfg.stays.url;
-	r->sc.attempts = r->cfg.stays.retries;
-	r->sc.sleep_ms = sleep_ms;
-	r->sc.note = note;
-	r->sc.ctx = rc;
-	e = stays_fetch(&r->sc, from, to, (const char *const *)r->cfg.stays.types,
-			r->cfg.stays.ntypes, &r->fr, eb);
-	if (e == ERR_OK)
-		e = stays_fetch(&r->sc, from, to, canceled, 1, &r->fr, eb);
-	return e;
+	cli_error(rc->g, "%s", msg);
+}
+
+static long run_elapsed_ms(void *ctx)
+{
+	struct run_ctx *rc = ctx;
+
+	return elapsed_ms(&rc->r->t0);
 }
 
 static void print_plan_text(struct run *r, FILE *f)
 {
 	struct strbuf line = STRBUF_INIT;
 
-	for (size_t i = 0; i < r->plan.n; i++) {
+	for (size_t i = 0; i < r->res.plan.n; i++) {
 		strbuf_reset(&line);
-		report_action_line(&r->plan.a[i], &line);
+		report_action_line(&r->res.plan.a[i], &line);
 		fprintf(f, "%s\n", strbuf_str(&line));
 	}
 	strbuf_release(&line);
 }
 
-/* The plan's input: the stored state st and what the run learnt. */
-static void make_input(const struct run *r, const struct state *st, struct plan_input *in)
+/* The exit code of a run that reconcile_run() completed. */
+static int run_exitcode(const struct run_result *res)
 {
-	memset(in, 0, sizeof(*in));
-	in->cfg = &r->cfg;
-	in->fetched = r->fr.items;
-	in->nfetched = r->fr.n;
-	in->stored = st->stored;
-	in->nstored = st->nstored;
-	in->locks = st->locks;
-	in->nlocks = st->nlocks;
-	in->jobs = st->jobs;
-	in->njobs = st->njobs;
-	in->creds = st->creds;
-	in->ncreds = st->ncreds;
-	in->protect = (const char *const *)r->fr.bad_ids;
-	in->nprotect = r->fr.nbad;
-	in->cancel = (const char *const *)r->fr.cancel_ids;
-	in->ncancel = r->fr.ncancel;
-	in->gone = (const char *const *)r->gone;
-	in->ngone = r->ngone;
-	in->skip_vanish = r->fr.bad_without_id;
-	in->errors = r->fr.nerrors;
-	in->force = r->force;
+	if (res->plan.held_back)
+		return err_exitcode(ERR_DATA);
+	return res->plan.stats.errors || res->kept ? 1 : 0;
 }
 
-/*
- * R6: a stored reservation missing from a complete fetch is only a
- * suspect - a page that shifted while it was read, a stay extended past
- * the window, an answer cut short.  Ask Stays about each one by id: gone
- * (404, or a type that gets no PIN) is a removal; alive is fetched like
- * the others; no answer keeps it as it is this run.  Runs outside the
- * write transaction: it is network time.
- */
-static enum err confirm_suspects(struct run *r, const char *from, char *eb)
+/* R10 for a run that writes: the lock beside the database, then the database. */
+static int open_for_run(struct run *r)
 {
-	const struct resv **sus = NULL;
-	struct plan_input in;
-	struct state st;
-	size_t nsus = 0, alive = 0;
+	char eb[ERRBUF_SIZE], lockpath[4096];
 	enum err e;
 
-	if ((e = store_load(r->db, from, r->fr.items, r->fr.n, &st, eb)) != ERR_OK)
-		return e;
-	make_input(r, &st, &in);
-	if ((e = plan_suspects(&in, r->g->now, &sus, &nsus)) != ERR_OK) {
-		ERRF(eb, e, "cannot use time zone '%s'", r->cfg.pins.timezone);
-		goto out;
-	}
-	for (size_t i = 0; i < nsus; i++) {
-		struct resv got;
-		char why[ERRBUF_SIZE];
-		int gone;
-
-		if (stays_get_reservation(&r->sc, sus[i]->id, &got, &gone, why) != ERR_OK) {
-			cli_error(r->g, "reservation %s (%s) is no longer in the Stays lists and could not be confirmed by id: %s; kept as it is this run",
-				  sus[i]->code, sus[i]->id, why);
-			r->kept++;
-		} else if (gone || !config_is_pin_type(&r->cfg, got.type)) {
-			r->gone = xgrow(r->gone, sizeof(*r->gone), r->ngone + 1, &r->gonealloc);
-			r->gone[r->ngone++] = xstrdup(sus[i]->id);
-		} else {
-			r->fr.items = xgrow(r->fr.items, sizeof(*r->fr.items), r->fr.n + 1,
-					    &r->fr.alloc);
-			r->fr.items[r->fr.n++] = got;
-			alive++;
+	if (r->dry_run) {
+		if ((e = db_open(r->cfg.db_path, DB_READONLY, &r->db, eb)) != ERR_OK) {
+			cli_error(r->g, "%s", eb);
+			return err_exitcode(e);
 		}
+		return 0;
 	}
-	if (alive)
-		fetch_result_finish(&r->fr);
-out:
-	free(sus);
-	state_release(&st);
-	return e;
+	cli_lock_path(r->cfg.db_path, ".lock", lockpath, sizeof(lockpath));
+	if ((e = lock_acquire(lockpath, &r->lock_fd, eb)) != ERR_OK) {
+		cli_error(r->g, "%s", eb);
+		return err_exitcode(e);
+	}
+	if (!(r->db = open_rw(r->g, &r->cfg, &e)))
+		return err_exitcode(e);
+	return 0;
+}
+
+static void print_run(struct run *r, FILE *vout)
+{
+	struct strbuf line = STRBUF_INIT;
+
+	if (r->dry_run) {
+		if (r->json) {
+			cli_print_json(report_plan_json(&r->res.plan));
+		} else {
+			report_stats_line(&r->res.plan.stats, &line);
+			printf("dry run: %s\n", strbuf_str(&line));
+			print_plan_text(r, stdout);
+		}
+		strbuf_release(&line);
+		return;
+	}
+	if (r->g->verbosity > 0) {
+		long requests = http_requests(r->http.http);
+		long connections = http_connections(r->http.http);
+
+		report_stats_line(&r->res.plan.stats, &line);
+		fprintf(vout, "reconciled: %s (%ld request%s, %ld connection%s, %ld ms)\n",
+			strbuf_str(&line), requests, requests == 1 ? "" : "s",
+			connections, connections == 1 ? "" : "s", r->res.log.duration_ms);
+		print_plan_text(r, vout);
+	}
+	if (r->json)
+		cli_print_json(report_log_json(&r->res.log));
+	strbuf_release(&line);
 }
 
 static int do_run(struct run *r)
 {
 	struct global *g = r->g;
-	struct run_ctx rc = { g, r->json ? stderr : stdout };
-	char eb[ERRBUF_SIZE], lockpath[4096], from[11], to[11];
-	struct plan_input in;
-	struct strbuf line = STRBUF_INIT;
-	int interrupted = 0;
+	struct run_ctx rc = { g, r->json ? stderr : stdout, r };
+	struct run_io io = {
+		.note = note, .warn = warn_line, .error = error_line, .elapsed_ms = run_elapsed_ms,
+		.ctx = &rc,
+	};
+	char eb[ERRBUF_SIZE];
+	int code;
 	enum err e;
 
 	if ((e = cli_load_config(g, &r->cfg, CONFIG_NEED_STAYS)) != ERR_OK)
 		return err_exitcode(e);
-
-	if (r->dry_run) {
-		if ((e = db_open(r->cfg.db_path, DB_READONLY, &r->db, eb)) != ERR_OK) {
-			cli_error(g, "%s", eb);
-			return err_exitcode(e);
-		}
-	} else {
-		cli_lock_path(r->cfg.db_path, ".lock", lockpath, sizeof(lockpath));
-		if ((e = lock_acquire(lockpath, &r->lock_fd, eb)) != ERR_OK) {
-			cli_error(g, "%s", eb);
-			return err_exitcode(e);
-		}
-		if (!(r->db = open_rw(g, &r->cfg, &e)))
-			return err_exitcode(e);
-		if (util_uuid(r->log.id) != 0) {
-			cli_error(g, "cannot read the system random source");
-			return EX_OSERR;
-		}
-		r->log.started_at = g->now;
-		if ((e = store_log_begin(r->db, r->log.id, g->now, &interrupted, eb)) != ERR_OK) {
-			cli_error(g, "%s", eb);
-			return err_exitcode(e);
-		}
-		if (interrupted && g->verbosity > 0)
-			fprintf(rc.vout, "marked %d interrupted run%s as failed\n", interrupted,
-				interrupted == 1 ? "" : "s");
-	}
-
-	if ((e = plan_local_date(r->cfg.pins.timezone, g->now, -r->cfg.stays.past_days,
-				 from)) != ERR_OK ||
-	    (e = plan_local_date(r->cfg.pins.timezone, g->now, r->cfg.stays.future_days,
-				 to)) != ERR_OK) {
-		cli_error(g, "cannot use time zone '%s'", r->cfg.pins.timezone);
-		log_failure(r, "cannot use the configured time zone");
-		return err_exitcode(e);
-	}
-
-	e = fetch_all(r, &rc, from, to, eb);
+	if ((code = open_for_run(r)) != 0)
+		return code;
+	run_http_init(&r->http, &r->cfg, sleep_ms, note, &rc);
+	io.stays = run_http_stays(&r->http);
+	e = reconcile_run(r->db, &r->cfg, g->now, (r->dry_run ? RUN_DRY : 0u) |
+			  (r->force ? RUN_FORCE : 0u), &io, &r->res, eb);
 	if (e != ERR_OK) {
-		cli_error(g, "%s", eb);
-		log_failure(r, eb);
+		if (r->res.log_failed && r->json)
+			cli_print_json(report_log_json(&r->res.log));
 		return err_exitcode(e);
 	}
-	fetch_result_finish(&r->fr);
-	if (r->fr.nerrors)
-		cli_error_lines(g, strbuf_str(&r->fr.errors));
-	if (r->fr.ncancel && g->verbosity > 0)
-		fputs(strbuf_str(&r->fr.notes), rc.vout);
-	if (r->fr.bad_without_id && g->verbosity >= 0)
-		cli_error(g, "a malformed reservation had no usable _id: vanished reservations were not looked for this run");
-
-	if ((e = confirm_suspects(r, from, eb)) != ERR_OK) {
-		cli_error(g, "%s", eb);
-		log_failure(r, eb);
-		return err_exitcode(e);
-	}
-
-	if (!r->dry_run && (e = db_begin(r->db, eb)) != ERR_OK) {
-		cli_error(g, "%s", eb);
-		log_failure(r, eb);
-		return err_exitcode(e);
-	}
-	if ((e = store_load(r->db, from, r->fr.items, r->fr.n, &r->st, eb)) != ERR_OK) {
-		cli_error(g, "%s", eb);
-		log_failure(r, eb);
-		return err_exitcode(e);
-	}
-	make_input(r, &r->st, &in);
-	e = plan_build(&in, g->now, &r->plan);
-	r->log.stats = r->plan.stats;
-	if (e != ERR_OK) {
-		cli_error(g, "%s", r->plan.message);
-		log_failure(r, r->plan.message);
-		return err_exitcode(e);
-	}
-	if (r->plan.held_back)
-		cli_error(g, "%s", r->plan.message);
-
-	if (r->dry_run) {
-		if (r->json) {
-			cli_print_json(report_plan_json(&r->plan));
-		} else {
-			report_stats_line(&r->plan.stats, &line);
-			printf("dry run: %s\n", strbuf_str(&line));
-			print_plan_text(r, stdout);
-		}
-		strbuf_release(&line);
-		return r->plan.held_back ? err_exitcode(ERR_DATA) :
-		       r->plan.stats.errors || r->kept ? 1 : 0;
-	}
-
-	if ((e = store_apply(r->db, &r->plan, g->now, eb)) != ERR_OK) {
-		cli_error(g, "%s", eb);
-		log_failure(r, eb);
-		return err_exitcode(e);
-	}
-	r->log.duration_ms = elapsed_ms(&r->t0);
-	r->log.completed_at = g->now + r->log.duration_ms / 1000;
-	xstrlcpy(r->log.status, r->plan.held_back ? "failed" : "success", sizeof(r->log.status));
-	if (r->plan.held_back) {
-		xstrlcpy(r->log.message, r->plan.message, sizeof(r->log.message));
-		r->log.has_message = 1;
-	} else if (r->plan.stats.errors || r->kept) {
-		struct strbuf m = STRBUF_INIT;
-
-		if (r->plan.stats.errors)
-			strbuf_addf(&m, "%ld malformed reservation%s skipped", r->plan.stats.errors,
-				    r->plan.stats.errors == 1 ? "" : "s");
-		if (r->kept)
-			strbuf_addf(&m, "%s%ld vanished reservation%s kept: Stays did not confirm %s",
-				    m.len ? "; " : "", r->kept, r->kept == 1 ? "" : "s",
-				    r->kept == 1 ? "it" : "them");
-		xstrlcpy(r->log.message, strbuf_str(&m), sizeof(r->log.message));
-		r->log.has_message = 1;
-		strbuf_release(&m);
-	}
-	if ((e = store_log_end(r->db, &r->log, eb)) != ERR_OK ||
-	    (e = db_commit(r->db, eb)) != ERR_OK) {
-		cli_error(g, "%s", eb);
-		log_failure(r, eb);
-		return err_exitcode(e);
-	}
-
-	if (g->verbosity > 0) {
-		long requests = http_requests(r->http), connections = http_connections(r->http);
-
-		report_stats_line(&r->plan.stats, &line);
-		fprintf(rc.vout, "reconciled: %s (%ld request%s, %ld connection%s, %ld ms)\n",
-			strbuf_str(&line), requests, requests == 1 ? "" : "s",
-			connections, connections == 1 ? "" : "s", r->log.duration_ms);
-		print_plan_text(r, rc.vout);
-	}
-	if (r->json)
-		cli_print_json(report_log_json(&r->log));
-	strbuf_release(&line);
-	if (r->plan.held_back)
-		return err_exitcode(ERR_DATA);
-	return r->plan.stats.errors || r->kept ? 1 : 0;
+	print_run(r, rc.vout);
+	return run_exitcode(&r->res);
 }
 
 static int cmd_run(struct global *g, int argc, char **argv)
@@ -428,13 +261,8 @@ static int cmd_run(struct global *g, int argc, char **argv)
 		return cli_usage_error(g, "unexpected argument '%s'", argv[optind]);
 
 	code = do_run(&r);
-	plan_release(&r.plan);
-	state_release(&r.st);
-	fetch_result_release(&r.fr);
-	for (size_t i = 0; i < r.ngone; i++)
-		free(r.gone[i]);
-	free(r.gone);
-	http_free(r.http);
+	run_result_release(&r.res);
+	run_http_release(&r.http);
 	db_close(r.db);
 	lock_release(r.lock_fd);
 	config_release(&r.cfg);

@@ -22,6 +22,7 @@ int err_exitcode(enum err e)
 	case ERR_PROTOCOL:    return EX_PROTOCOL;
 	case ERR_PERM:        return EX_NOPERM;
 	case ERR_CONFIG:      return EX_CONFIG;
+	case ERR_OS:          return EX_OSERR;
 	}
 	return EX_SOFTWARE;
 }

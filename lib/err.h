@@ -23,7 +23,8 @@ enum err {
 	ERR_LOCKED,      /* another instance holds the lock         -> 75 */
 	ERR_PROTOCOL,    /* remote broke its protocol               -> 76 */
 	ERR_PERM,        /* credentials refused, unsafe config mode -> 77 */
-	ERR_CONFIG       /* configuration error                     -> 78 */
+	ERR_CONFIG,      /* configuration error                     -> 78 */
+	ERR_OS           /* the system failed (random source)       -> 71 */
 };
 
 /* Size of every error buffer passed to lib/ functions. */

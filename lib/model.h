@@ -8,6 +8,7 @@
 #ifndef STAYS_MODEL_H
 #define STAYS_MODEL_H
 
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -126,6 +127,27 @@ static inline int cred_state_wanted(const char *state)
 {
 	return strcmp(state, "creating") == 0 || strcmp(state, "unconfirmed") == 0 ||
 	       strcmp(state, "active") == 0;
+}
+
+/*
+ * 1 if the n rows of v are sorted by id with each id once: the contract of
+ * the arrays plan.c and store.c search with bsearch().  One linear pass,
+ * cheap enough for an assert() on every run.
+ */
+static inline int resv_sorted_unique(const struct resv *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i - 1].id, v[i].id) >= 0)
+			return 0;
+	return 1;
+}
+
+static inline int jobs_sorted_unique(const struct job *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i - 1].id, v[i].id) >= 0)
+			return 0;
+	return 1;
 }
 
 #endif

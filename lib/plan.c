@@ -34,6 +34,8 @@
 #include <string.h>
 
 #include "plan.h"
+#include "stays.h"
+#include "store.h"
 #include "tz.h"
 #include "banned.h"
 
@@ -45,11 +47,11 @@ struct idset {
 
 struct ctx {
 	const struct plan_input *in;
-	const struct config *cfg;
+	const struct plan_policy *pol;
 	time_t now;
 	struct plan *p;
-	const struct job **jobs_by_resv;   /* in->jobs sorted by (resv, device) */
-	const struct cred **creds_by_resv; /* in->creds sorted by (resv, device) */
+	const struct job **jobs_by_resv;   /* in->st->jobs sorted by (resv, device) */
+	const struct cred **creds_by_resv; /* in->st->creds sorted by (resv, device) */
 	const struct lock_map **locks_by_listing;
 	struct idset protect, cancel, gone;
 	enum err err;
@@ -86,6 +88,18 @@ static int idset_has(const struct idset *s, const char *id)
 	return s->n && bsearch(&id, s->v, s->n, sizeof(*s->v), cmp_str_ptr) != NULL;
 }
 
+/*
+ * plan_input's contract, which find_resv() and find_job() rely on: the
+ * fetched and stored reservations and the stored jobs sorted by id, each
+ * id once.
+ */
+static int input_sorted(const struct plan_input *in)
+{
+	return resv_sorted_unique(in->fr->items, in->fr->n) &&
+	       resv_sorted_unique(in->st->stored, in->st->nstored) &&
+	       jobs_sorted_unique(in->st->jobs, in->st->njobs);
+}
+
 static int cmp_resv_id(const void *key, const void *elem)
 {
 	return strcmp(key, ((const struct resv *)elem)->id);
@@ -105,7 +119,7 @@ static const struct job *find_job(const struct ctx *c, const char *id)
 {
 	const struct plan_input *in = c->in;
 
-	return in->njobs ? bsearch(id, in->jobs, in->njobs, sizeof(*in->jobs),
+	return in->st->njobs ? bsearch(id, in->st->jobs, in->st->njobs, sizeof(*in->st->jobs),
 				   cmp_job_id) : NULL;
 }
 
@@ -158,7 +172,7 @@ static int cmp_lock_ptr(const void *a, const void *b)
 static void find_creds(const struct ctx *c, const char *resv, const char *device,
 		       const struct cred **wanted, int *revoking)
 {
-	size_t i, n = c->in->ncreds;
+	size_t i, n = c->in->st->ncreds;
 
 	*wanted = NULL;
 	*revoking = 0;
@@ -178,7 +192,7 @@ static void find_creds(const struct ctx *c, const char *resv, const char *device
 static const struct lock_map *mapped_lock(const struct ctx *c, const char *listing,
 					  const char *device)
 {
-	size_t i, n = c->in->nlocks;
+	size_t i, n = c->in->st->nlocks;
 
 	LOWER_BOUND(c->locks_by_listing, n, listing, listing, i);
 	for (; i < n && strcmp(c->locks_by_listing[i]->listing, listing) == 0; i++)
@@ -189,21 +203,21 @@ static const struct lock_map *mapped_lock(const struct ctx *c, const char *listi
 
 /* ---- time ------------------------------------------------------------- */
 
-enum err plan_stay_instants(const struct config *cfg, const struct resv *r,
+enum err plan_stay_instants(const struct plan_policy *pol, const struct resv *r,
 			    const char *tz, time_t *checkin, time_t *checkout)
 {
 	int y, m, d, hh, mm;
 
 	if (!tz || !*tz)
-		tz = cfg->pins.timezone;
+		tz = pol->timezone;
 	if (util_parse_date(r->in_date, &y, &m, &d) != 0)
 		return ERR_DATA;
 	if (r->in_time[0]) {
 		if (util_parse_hhmm(r->in_time, &hh, &mm) != 0)
 			return ERR_DATA;
 	} else {
-		hh = cfg->pins.checkin_min / 60;
-		mm = cfg->pins.checkin_min % 60;
+		hh = pol->checkin_min / 60;
+		mm = pol->checkin_min % 60;
 	}
 	if (tz_wall_to_instant(tz, tz_wall(y, m, d, hh, mm), checkin) != 0)
 		return ERR_CONFIG;
@@ -213,8 +227,8 @@ enum err plan_stay_instants(const struct config *cfg, const struct resv *r,
 		if (util_parse_hhmm(r->out_time, &hh, &mm) != 0)
 			return ERR_DATA;
 	} else {
-		hh = cfg->pins.checkout_min / 60;
-		mm = cfg->pins.checkout_min % 60;
+		hh = pol->checkout_min / 60;
+		mm = pol->checkout_min % 60;
 	}
 	if (tz_wall_to_instant(tz, tz_wall(y, m, d, hh, mm), checkout) != 0)
 		return ERR_CONFIG;
@@ -379,12 +393,12 @@ static void drop_job(struct ctx *c, const struct resv *r, const char *resv_id,
 static void lock_active(struct ctx *c, const struct resv *r, const struct lock_map *l,
 			const struct cred *cred, int revoking)
 {
-	const struct config *cfg = c->cfg;
+	const struct plan_policy *pol = c->pol;
 	time_t cin, cout, vf, vu, gdue, rdue;
 	const struct job *gen;
 	enum err e;
 
-	e = plan_stay_instants(cfg, r, l->tz, &cin, &cout);
+	e = plan_stay_instants(pol, r, l->tz, &cin, &cout);
 	if (e != ERR_OK) {
 		if (c->err == ERR_OK) {
 			c->err = e;
@@ -394,10 +408,10 @@ static void lock_active(struct ctx *c, const struct resv *r, const struct lock_m
 		}
 		return;
 	}
-	vf = cin - cfg->pins.valid_before;
-	vu = cout + cfg->pins.valid_after;
-	gdue = cin - cfg->pins.generate_before;
-	rdue = cout + cfg->pins.revoke_after;
+	vf = cin - pol->valid_before;
+	vu = cout + pol->valid_after;
+	gdue = cin - pol->generate_before;
+	rdue = cout + pol->revoke_after;
 	gen = job_of(c, "generate", r->id, l->device);
 
 	if (!cred && vu <= c->now) {
@@ -486,14 +500,14 @@ static void plan_locks(struct ctx *c, const struct resv *r, int active,
 	struct devset ds = { NULL, 0, 0 };
 	size_t i;
 
-	LOWER_BOUND(c->locks_by_listing, in->nlocks, listing, r->listing, i);
-	for (; i < in->nlocks && strcmp(c->locks_by_listing[i]->listing, r->listing) == 0; i++)
+	LOWER_BOUND(c->locks_by_listing, in->st->nlocks, listing, r->listing, i);
+	for (; i < in->st->nlocks && strcmp(c->locks_by_listing[i]->listing, r->listing) == 0; i++)
 		devset_add(&ds, c->locks_by_listing[i]->device);
-	LOWER_BOUND(c->jobs_by_resv, in->njobs, resv, r->id, i);
-	for (; i < in->njobs && strcmp(c->jobs_by_resv[i]->resv, r->id) == 0; i++)
+	LOWER_BOUND(c->jobs_by_resv, in->st->njobs, resv, r->id, i);
+	for (; i < in->st->njobs && strcmp(c->jobs_by_resv[i]->resv, r->id) == 0; i++)
 		devset_add(&ds, c->jobs_by_resv[i]->device);
-	LOWER_BOUND(c->creds_by_resv, in->ncreds, resv, r->id, i);
-	for (; i < in->ncreds && strcmp(c->creds_by_resv[i]->resv, r->id) == 0; i++)
+	LOWER_BOUND(c->creds_by_resv, in->st->ncreds, resv, r->id, i);
+	for (; i < in->st->ncreds && strcmp(c->creds_by_resv[i]->resv, r->id) == 0; i++)
 		devset_add(&ds, c->creds_by_resv[i]->device);
 
 	for (i = 0; i < ds.n; i++) {
@@ -533,8 +547,8 @@ static int vanished(const struct ctx *c, const struct resv *s)
 {
 	const struct plan_input *in = c->in;
 
-	return !in->skip_vanish && is_active(s) && idset_has(&c->gone, s->id) &&
-	       !find_resv(in->fetched, in->nfetched, s->id) &&
+	return !in->fr->bad_without_id && is_active(s) && idset_has(&c->gone, s->id) &&
+	       !find_resv(in->fr->items, in->fr->n, s->id) &&
 	       !idset_has(&c->cancel, s->id);
 }
 
@@ -542,11 +556,11 @@ static int vanished(const struct ctx *c, const struct resv *s)
 static int decided(const struct ctx *c, const char *id)
 {
 	const struct plan_input *in = c->in;
-	const struct resv *s = find_resv(in->stored, in->nstored, id);
+	const struct resv *s = find_resv(in->st->stored, in->st->nstored, id);
 
 	if (idset_has(&c->cancel, id))
 		return s != NULL;
-	if (find_resv(in->fetched, in->nfetched, id))
+	if (find_resv(in->fr->items, in->fr->n, id))
 		return 1;
 	return s && vanished(c, s) && c->p->held_back == 0;
 }
@@ -556,10 +570,10 @@ static void plan_fetched(struct ctx *c)
 	const struct plan_input *in = c->in;
 	struct plan_stats *st = &c->p->stats;
 
-	for (size_t i = 0; i < in->nfetched; i++) {
-		const struct resv *r = &in->fetched[i];
-		const struct resv *s = find_resv(in->stored, in->nstored, r->id);
-		int active = config_is_pin_type(c->cfg, r->type);
+	for (size_t i = 0; i < in->fr->n; i++) {
+		const struct resv *r = &in->fr->items[i];
+		const struct resv *s = find_resv(in->st->stored, in->st->nstored, r->id);
+		int active = plan_is_pin_type(c->pol, r->type);
 		const char *status = active ? "active" : "canceled";
 
 		st->fetched++;
@@ -595,7 +609,7 @@ static void plan_canceled(struct ctx *c)
 
 		if (i > 0 && strcmp(c->cancel.v[i], c->cancel.v[i - 1]) == 0)
 			continue;
-		s = find_resv(in->stored, in->nstored, c->cancel.v[i]);
+		s = find_resv(in->st->stored, in->st->nstored, c->cancel.v[i]);
 		if (!s)
 			continue;
 		if (is_active(s)) {
@@ -613,17 +627,17 @@ static void plan_vanished(struct ctx *c)
 	const struct plan_input *in = c->in;
 	long n = 0;
 
-	for (size_t i = 0; i < in->nstored; i++)
-		n += vanished(c, &in->stored[i]);
-	if (n > c->cfg->stays.max_removals && !in->force) {
+	for (size_t i = 0; i < in->st->nstored; i++)
+		n += vanished(c, &in->st->stored[i]);
+	if (n > c->pol->max_removals && !in->force) {
 		c->p->held_back = n;
 		snprintf(c->p->message, sizeof(c->p->message),
 			 "held back the removal of %ld reservations that Stays no longer has (max_removals is %ld); everything else was applied; check Stays, then run again with --force",
-			 n, c->cfg->stays.max_removals);
+			 n, c->pol->max_removals);
 		return;
 	}
-	for (size_t i = 0; i < in->nstored; i++) {
-		const struct resv *s = &in->stored[i];
+	for (size_t i = 0; i < in->st->nstored; i++) {
+		const struct resv *s = &in->st->stored[i];
 
 		if (!vanished(c, s))
 			continue;
@@ -641,7 +655,7 @@ static void plan_rest_one(struct ctx *c, const char *rid, size_t j0, size_t j1,
 			  size_t k0, size_t k1)
 {
 	const struct plan_input *in = c->in;
-	const struct resv *s = find_resv(in->stored, in->nstored, rid);
+	const struct resv *s = find_resv(in->st->stored, in->st->nstored, rid);
 	struct devset ds = { NULL, 0, 0 };
 	size_t i;
 
@@ -673,20 +687,20 @@ static void plan_rest(struct ctx *c)
 	const struct plan_input *in = c->in;
 	size_t i = 0, k = 0;
 
-	while (i < in->njobs || k < in->ncreds) {
+	while (i < in->st->njobs || k < in->st->ncreds) {
 		const char *rid;
 		size_t j0 = i, k0 = k;
 		int live = 0;
 
-		if (k >= in->ncreds || (i < in->njobs &&
+		if (k >= in->st->ncreds || (i < in->st->njobs &&
 					strcmp(c->jobs_by_resv[i]->resv,
 					       c->creds_by_resv[k]->resv) <= 0))
 			rid = c->jobs_by_resv[i]->resv;
 		else
 			rid = c->creds_by_resv[k]->resv;
-		while (i < in->njobs && strcmp(c->jobs_by_resv[i]->resv, rid) == 0)
+		while (i < in->st->njobs && strcmp(c->jobs_by_resv[i]->resv, rid) == 0)
 			live |= is_live(c->jobs_by_resv[i++]);
-		while (k < in->ncreds && strcmp(c->creds_by_resv[k]->resv, rid) == 0)
+		while (k < in->st->ncreds && strcmp(c->creds_by_resv[k]->resv, rid) == 0)
 			k++;
 		if ((live || k > k0) && !decided(c, rid))
 			plan_rest_one(c, rid, j0, i, k0, k);
@@ -701,27 +715,29 @@ enum err plan_suspects(const struct plan_input *in, time_t now,
 	struct idset protect, cancel;
 	enum err e = ERR_OK;
 
+	assert(in->policy && in->st && in->fr);
+	assert(input_sorted(in));
 	*out = NULL;
 	*n = 0;
-	if (in->skip_vanish)
+	if (in->fr->bad_without_id)
 		return ERR_OK;
-	idset_init(&protect, in->protect, in->nprotect);
-	idset_init(&cancel, in->cancel, in->ncancel);
-	for (size_t i = 0; i < in->nstored; i++) {
-		const struct resv *s = &in->stored[i];
+	idset_init(&protect, (const char *const *)in->fr->bad_ids, in->fr->nbad);
+	idset_init(&cancel, (const char *const *)in->fr->cancel_ids, in->fr->ncancel);
+	for (size_t i = 0; i < in->st->nstored; i++) {
+		const struct resv *s = &in->st->stored[i];
 		time_t cin, cout;
 		enum err ie;
 
-		if (!is_active(s) || find_resv(in->fetched, in->nfetched, s->id) ||
+		if (!is_active(s) || find_resv(in->fr->items, in->fr->n, s->id) ||
 		    idset_has(&protect, s->id) || idset_has(&cancel, s->id))
 			continue;
-		ie = plan_stay_instants(in->cfg, s, NULL, &cin, &cout);
+		ie = plan_stay_instants(in->policy, s, NULL, &cin, &cout);
 		if (ie == ERR_CONFIG) {
 			e = ie;
 			break;
 		}
 		/* A stay that has ended is not a suspect: its jobs run out. */
-		if (ie == ERR_OK && cout + in->cfg->pins.valid_after <= now)
+		if (ie == ERR_OK && cout + in->policy->valid_after <= now)
 			continue;
 		v = xgrow(v, sizeof(*v), len + 1, &alloc);
 		v[len++] = s;
@@ -739,28 +755,29 @@ enum err plan_suspects(const struct plan_input *in, time_t now,
 
 enum err plan_build(const struct plan_input *in, time_t now, struct plan *p)
 {
-	struct ctx c = { .in = in, .cfg = in->cfg, .now = now, .p = p, .err = ERR_OK };
+	struct ctx c = { .in = in, .pol = in->policy, .now = now, .p = p, .err = ERR_OK };
 	size_t i;
 
-	assert(in->cfg);
+	assert(in->policy && in->st && in->fr);
+	assert(input_sorted(in));
 	memset(p, 0, sizeof(*p));
-	c.jobs_by_resv = xcalloc(in->njobs + 1, sizeof(*c.jobs_by_resv));
-	c.creds_by_resv = xcalloc(in->ncreds + 1, sizeof(*c.creds_by_resv));
-	c.locks_by_listing = xcalloc(in->nlocks + 1, sizeof(*c.locks_by_listing));
-	for (i = 0; i < in->njobs; i++)
-		c.jobs_by_resv[i] = &in->jobs[i];
-	for (i = 0; i < in->ncreds; i++)
-		c.creds_by_resv[i] = &in->creds[i];
-	for (i = 0; i < in->nlocks; i++)
-		c.locks_by_listing[i] = &in->locks[i];
-	qsort(c.jobs_by_resv, in->njobs, sizeof(*c.jobs_by_resv), cmp_job_ptr);
-	qsort(c.creds_by_resv, in->ncreds, sizeof(*c.creds_by_resv), cmp_cred_ptr);
-	qsort(c.locks_by_listing, in->nlocks, sizeof(*c.locks_by_listing), cmp_lock_ptr);
-	idset_init(&c.protect, in->protect, in->nprotect);
-	idset_init(&c.cancel, in->cancel, in->ncancel);
+	c.jobs_by_resv = xcalloc(in->st->njobs + 1, sizeof(*c.jobs_by_resv));
+	c.creds_by_resv = xcalloc(in->st->ncreds + 1, sizeof(*c.creds_by_resv));
+	c.locks_by_listing = xcalloc(in->st->nlocks + 1, sizeof(*c.locks_by_listing));
+	for (i = 0; i < in->st->njobs; i++)
+		c.jobs_by_resv[i] = &in->st->jobs[i];
+	for (i = 0; i < in->st->ncreds; i++)
+		c.creds_by_resv[i] = &in->st->creds[i];
+	for (i = 0; i < in->st->nlocks; i++)
+		c.locks_by_listing[i] = &in->st->locks[i];
+	qsort(c.jobs_by_resv, in->st->njobs, sizeof(*c.jobs_by_resv), cmp_job_ptr);
+	qsort(c.creds_by_resv, in->st->ncreds, sizeof(*c.creds_by_resv), cmp_cred_ptr);
+	qsort(c.locks_by_listing, in->st->nlocks, sizeof(*c.locks_by_listing), cmp_lock_ptr);
+	idset_init(&c.protect, (const char *const *)in->fr->bad_ids, in->fr->nbad);
+	idset_init(&c.cancel, (const char *const *)in->fr->cancel_ids, in->fr->ncancel);
 	idset_init(&c.gone, in->gone, in->ngone);
 
-	p->stats.errors = in->errors;
+	p->stats.errors = in->fr->nerrors;
 	plan_fetched(&c);
 	if (c.err == ERR_OK)
 		plan_canceled(&c);

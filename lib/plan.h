@@ -2,8 +2,9 @@
  * plan.h - the pure half of a reconciliation: what must change, and when.
  *
  * plan_build() is a function of plain data (stored state, fetched
- * reservations, lock mapping, configuration, `now`): no network, no
- * database, no clock.  `run --dry-run` prints its result; `run` applies it
+ * reservations, lock mapping, a struct plan_policy, `now`): no network, no
+ * database, no clock, no configuration file (plan_policy_from_config() in
+ * lib/plan_policy.c turns the configuration into a policy).  `run --dry-run` prints its result; `run` applies it
  * in one transaction (lib/store.c).  Applying a plan and planning again with
  * the same inputs yields an empty plan: every action is computed by
  * comparing a desired state with the stored one, so unchanged things cost
@@ -21,9 +22,12 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "config.h"
 #include "err.h"
 #include "model.h"
+
+struct config;          /* config.h */
+struct fetch_result;    /* stays.h */
+struct state;           /* store.h */
 
 enum plan_kind {
 	ACT_CREATE,     /* new reservation row */
@@ -57,44 +61,59 @@ struct plan {
 	char message[ERRBUF_SIZE];
 };
 
+/*
+ * What plan.c reads of the configuration ([pins] and [stays]).  Strings
+ * are borrowed from whoever filled the policy (plan_policy_from_config():
+ * the struct config) and must outlive every use of the policy.
+ */
+struct plan_policy {
+	const char *timezone;           /* the default zone of stays and locks */
+	int checkin_min, checkout_min;  /* default times, minutes after midnight */
+	long generate_before;           /* seconds before check-in (R4) */
+	long revoke_after;              /* seconds after check-out (R4) */
+	long valid_before, valid_after; /* the PIN window around the stay */
+	const char *const *pin_types;   /* reservation types that get a PIN */
+	int npin_types;
+	long max_removals;              /* R6 mass-removal guard */
+};
+
+/* Fill pol from cfg; pol borrows cfg's strings (lib/plan_policy.c). */
+void plan_policy_from_config(const struct config *cfg, struct plan_policy *pol);
+
+/* 1 if type is one of pol's PIN types. */
+int plan_is_pin_type(const struct plan_policy *pol, const char *type);
+
+/*
+ * The plan's input, all borrowed, none modified.  st: the stored state
+ * (store_load(): reservations and jobs sorted by id, unique).  fr: a
+ * finished fetch (fetch_result_finish(): items sorted by id, unique; its
+ * bad_ids are malformed items of the PIN-type query, never suspects; its
+ * cancel_ids malformed items of the canceled query, canceled by their _id
+ * (R8); bad_without_id: no R6 this run; nerrors: skipped items, for the
+ * stats).
+ */
 struct plan_input {
-	const struct config *cfg;
-	const struct resv *fetched;     /* valid reservations, sorted by id, unique */
-	size_t nfetched;
-	const struct resv *stored;      /* stored rows, sorted by id, unique */
-	size_t nstored;
-	const struct lock_map *locks;
-	size_t nlocks;
-	const struct job *jobs;         /* stored jobs, sorted by id, unique */
-	size_t njobs;
-	const struct cred *creds;       /* credentials not revoked */
-	size_t ncreds;
-	const char *const *protect;     /* ids of malformed items of the PIN-type
-	                                   query (R8): never suspects */
-	size_t nprotect;
-	const char *const *cancel;      /* ids of malformed items of the canceled
-	                                   query (R8): canceled by their _id */
-	size_t ncancel;
+	const struct plan_policy *policy;
+	const struct state *st;
+	const struct fetch_result *fr;
 	const char *const *gone;        /* suspects Stays confirmed gone (R6) */
 	size_t ngone;
-	int skip_vanish;                /* a malformed item had no _id: no R6 this run */
-	long errors;                    /* malformed items skipped (R8), for the stats */
 	int force;                      /* --force: no mass-removal guard */
 };
 
 /*
  * R6: the stored reservations that are active, whose stay has not ended at
  * now, and that are neither fetched, nor protected, nor canceled by id:
- * pointers into in->stored, in id order, in *out (owned by the caller, free
- * it; NULL when none).  None when in->skip_vanish.  Returns ERR_OK, or
+ * pointers into in->st->stored, in id order, in *out (owned by the caller, free
+ * it; NULL when none).  None when in->fr->bad_without_id.  Returns ERR_OK, or
  * ERR_CONFIG when the configured zone cannot be used.
  */
 enum err plan_suspects(const struct plan_input *in, time_t now,
 		       const struct resv ***out, size_t *n);
 
 /*
- * Compute the plan.  The actions borrow pointers into in->fetched and
- * in->stored, which must outlive p.  The caller releases p.  Returns ERR_OK
+ * Compute the plan.  The actions borrow pointers into in->fr->items and
+ * in->st->stored, which must outlive p.  The caller releases p.  Returns ERR_OK
  * (also when the R6 guard held removals back: p->held_back > 0 and
  * p->message says why); ERR_CONFIG when a lock's time zone cannot be used
  * (p->a is then empty).
@@ -107,10 +126,10 @@ void plan_release(struct plan *p);
 const char *plan_kind_name(enum plan_kind k);
 
 /*
- * The check-in/check-out instants of r in zone tz (NULL/"": the configured
- * zone), with the configured default times where r has none.
+ * The check-in/check-out instants of r in zone tz (NULL/"": the policy's
+ * zone), with the policy's default times where r has none.
  */
-enum err plan_stay_instants(const struct config *cfg, const struct resv *r,
+enum err plan_stay_instants(const struct plan_policy *pol, const struct resv *r,
 			    const char *tz, time_t *checkin, time_t *checkout);
 
 /* Today's date (YYYY-MM-DD) in zone tz at instant now, shifted by days. */

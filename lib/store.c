@@ -5,6 +5,7 @@
  * is only valid until the next step); a stored value too long for its field
  * is a damaged database and is reported, never truncated silently.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,14 +75,15 @@ static int cmp_job(const void *a, const void *b)
 	return strcmp(((const struct job *)a)->id, ((const struct job *)b)->id);
 }
 
-static int has_resv(const struct state *st, const char *id)
+/* Whether id is among the first n rows of st->stored, which are sorted. */
+static int has_resv(const struct state *st, size_t n, const char *id)
 {
 	struct resv key;
 
+	assert(n <= st->nstored);
 	memset(&key, 0, sizeof(key));
 	xstrlcpy(key.id, id, sizeof(key.id));
-	return st->nstored &&
-	       bsearch(&key, st->stored, st->nstored, sizeof(key), cmp_resv) != NULL;
+	return n && bsearch(&key, st->stored, n, sizeof(key), cmp_resv) != NULL;
 }
 
 /* Step a SELECT of resv_cols, appending rows to st->stored. */
@@ -116,81 +118,109 @@ static enum err collect_jobs(sqlite3 *db, sqlite3_stmt *q, struct state *st, cha
 	return rc == SQLITE_DONE ? ERR_OK : db_error(db, "cannot read jobs", errbuf);
 }
 
-enum err store_load(sqlite3 *db, const char *window_from, const struct resv *fetched,
-		    size_t nfetched, struct state *st, char *errbuf)
+typedef enum err collect_fn(sqlite3 *db, sqlite3_stmt *q, struct state *st, char *errbuf);
+
+/* Run sql (?1 = window_from) and collect its rows into st. */
+static enum err load_select(sqlite3 *db, const char *sql, const char *window_from,
+			    collect_fn *collect, struct state *st, char *errbuf)
 {
-	static const char rel[] =
-		"SELECT id FROM reservations WHERE checkout_date >= ?1 "
-		"UNION SELECT reservation_id FROM pin_jobs "
-		"  WHERE status IN ('pending', 'running', 'failed') "
-		"UNION SELECT reservation_id FROM credentials WHERE state != 'revoked'";
-	sqlite3_stmt *q = NULL, *one = NULL, *onejobs = NULL;
-	struct strbuf sql = STRBUF_INIT;
-	size_t base;
-	int rc;
-	enum err e = ERR_OK;
+	sqlite3_stmt *q = NULL;
+	enum err e;
 
-	memset(st, 0, sizeof(*st));
-	if (!db || db_version(db) == 0)
-		return ERR_OK;
-
-	strbuf_addf(&sql, "SELECT %s FROM reservations WHERE id IN (%s) ORDER BY id",
-		    resv_cols, rel);
-	if ((e = db_prepare(db, sql.buf, &q, errbuf)) != ERR_OK)
-		goto out;
+	if ((e = db_prepare(db, sql, &q, errbuf)) != ERR_OK)
+		return e;
 	sqlite3_bind_text(q, 1, window_from, -1, SQLITE_STATIC);
-	if ((e = collect_resv(db, q, st, errbuf)) != ERR_OK)
-		goto out;
+	e = collect(db, q, st, errbuf);
 	sqlite3_finalize(q);
-	q = NULL;
+	return e;
+}
 
+/*
+ * The ids of the reservations that can matter to a run (?1 = the
+ * window's first date): check-out in the window, a live job, or a
+ * credential not revoked.
+ */
+#define RELATED_IDS                                                          \
+	"SELECT id FROM reservations WHERE checkout_date >= ?1 "              \
+	"UNION SELECT reservation_id FROM pin_jobs "                          \
+	"  WHERE status IN ('pending', 'running', 'failed') "                 \
+	"UNION SELECT reservation_id FROM credentials WHERE state != 'revoked'"
+
+/* The related reservations, sorted by id; then all live jobs and every job
+ * of a related reservation, sorted by id. */
+static enum err load_related(sqlite3 *db, const char *window_from, struct state *st,
+			     char *errbuf)
+{
+	struct strbuf sql = STRBUF_INIT;
+	enum err e;
+
+	strbuf_addf(&sql, "SELECT %s FROM reservations WHERE id IN (" RELATED_IDS ") "
+		    "ORDER BY id", resv_cols);
+	e = load_select(db, sql.buf, window_from, collect_resv, st, errbuf);
 	strbuf_reset(&sql);
 	strbuf_addf(&sql, "SELECT %s FROM pin_jobs WHERE status IN ('pending', 'running', 'failed') "
-		    "OR reservation_id IN (%s) ORDER BY id", job_cols, rel);
-	if ((e = db_prepare(db, sql.buf, &q, errbuf)) != ERR_OK)
-		goto out;
-	sqlite3_bind_text(q, 1, window_from, -1, SQLITE_STATIC);
-	if ((e = collect_jobs(db, q, st, errbuf)) != ERR_OK)
-		goto out;
-	sqlite3_finalize(q);
-	q = NULL;
+		    "OR reservation_id IN (" RELATED_IDS ") ORDER BY id", job_cols);
+	if (e == ERR_OK)
+		e = load_select(db, sql.buf, window_from, collect_jobs, st, errbuf);
+	strbuf_release(&sql);
+	return e;
+}
 
-	/* Fetched reservations stored long ago (out of the window above). */
-	strbuf_reset(&sql);
+/*
+ * Fetched reservations stored long ago (out of the window of
+ * load_related()), with their finished jobs (the live ones are loaded
+ * already); st->stored and st->jobs sorted again after.
+ */
+static enum err load_fetched(sqlite3 *db, const struct resv *fetched, size_t nfetched,
+			     struct state *st, char *errbuf)
+{
+	sqlite3_stmt *one = NULL, *onejobs = NULL;
+	struct strbuf sql = STRBUF_INIT;
+	size_t base = st->nstored;
+	enum err e;
+
 	strbuf_addf(&sql, "SELECT %s FROM reservations WHERE id = ?1", resv_cols);
-	if ((e = db_prepare(db, sql.buf, &one, errbuf)) != ERR_OK)
-		goto out;
+	e = db_prepare(db, sql.buf, &one, errbuf);
 	strbuf_reset(&sql);
 	strbuf_addf(&sql, "SELECT %s FROM pin_jobs WHERE reservation_id = ?1 "
 		    "AND status NOT IN ('pending', 'running', 'failed')", job_cols);
-	if ((e = db_prepare(db, sql.buf, &onejobs, errbuf)) != ERR_OK)
-		goto out;
-	base = st->nstored;
-	for (size_t i = 0; i < nfetched; i++) {
+	if (e == ERR_OK)
+		e = db_prepare(db, sql.buf, &onejobs, errbuf);
+	for (size_t i = 0; e == ERR_OK && i < nfetched; i++) {
 		size_t before = st->nstored;
 
-		if (has_resv(st, fetched[i].id))
+		/* Only the sorted rows of load_related(): the tail is not. */
+		if (has_resv(st, base, fetched[i].id))
 			continue;
 		sqlite3_reset(one);
 		sqlite3_bind_text(one, 1, fetched[i].id, -1, SQLITE_STATIC);
-		if ((e = collect_resv(db, one, st, errbuf)) != ERR_OK)
-			goto out;
-		if (st->nstored == before)
+		if ((e = collect_resv(db, one, st, errbuf)) != ERR_OK || st->nstored == before)
 			continue;
 		sqlite3_reset(onejobs);
 		sqlite3_bind_text(onejobs, 1, fetched[i].id, -1, SQLITE_STATIC);
-		if ((e = collect_jobs(db, onejobs, st, errbuf)) != ERR_OK)
-			goto out;
+		e = collect_jobs(db, onejobs, st, errbuf);
 	}
-	if (st->nstored != base) {
+	if (e == ERR_OK && st->nstored != base) {
 		qsort(st->stored, st->nstored, sizeof(*st->stored), cmp_resv);
 		qsort(st->jobs, st->njobs, sizeof(*st->jobs), cmp_job);
 	}
+	sqlite3_finalize(one);
+	sqlite3_finalize(onejobs);
+	strbuf_release(&sql);
+	return e;
+}
+
+/* Every credential that is (or may be) on a lock. */
+static enum err load_creds(sqlite3 *db, struct state *st, char *errbuf)
+{
+	sqlite3_stmt *q = NULL;
+	enum err e;
+	int rc;
 
 	if ((e = db_prepare(db, "SELECT reservation_id, device_id, valid_from, valid_until, state, "
 			    "password_id IS NOT NULL FROM credentials WHERE state != 'revoked'",
 			    &q, errbuf)) != ERR_OK)
-		goto out;
+		return e;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct cred *c;
 
@@ -205,23 +235,35 @@ enum err store_load(sqlite3 *db, const char *window_from, const struct resv *fet
 		c->has_password = sqlite3_column_int(q, 5);
 		st->ncreds++;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE)
 		e = db_error(db, "cannot read credentials", errbuf);
-		goto out;
-	}
-	sqlite3_finalize(q);
-	q = NULL;
-
-	e = store_lock_list(db, &st->locks, &st->nlocks, errbuf);
-	st->alocks = st->nlocks;
 out:
 	sqlite3_finalize(q);
-	sqlite3_finalize(one);
-	sqlite3_finalize(onejobs);
-	strbuf_release(&sql);
-	if (e != ERR_OK)
-		state_release(st);
 	return e;
+}
+
+enum err store_load(sqlite3 *db, const char *window_from, const struct resv *fetched,
+		    size_t nfetched, struct state *st, char *errbuf)
+{
+	enum err e;
+
+	memset(st, 0, sizeof(*st));
+	if (!db || db_version(db) == 0)
+		return ERR_OK;
+	if ((e = load_related(db, window_from, st, errbuf)) == ERR_OK &&
+	    (e = load_fetched(db, fetched, nfetched, st, errbuf)) == ERR_OK &&
+	    (e = load_creds(db, st, errbuf)) == ERR_OK) {
+		e = store_lock_list(db, &st->locks, &st->nlocks, errbuf);
+		st->alocks = st->nlocks;
+	}
+	if (e != ERR_OK) {
+		state_release(st);
+		return e;
+	}
+	/* plan.c's contract: bsearch on both. */
+	assert(resv_sorted_unique(st->stored, st->nstored));
+	assert(jobs_sorted_unique(st->jobs, st->njobs));
+	return ERR_OK;
 }
 
 void state_release(struct state *st)
@@ -249,35 +291,78 @@ static void bind_text_or_null(sqlite3_stmt *st, int col, const char *s)
 		sqlite3_bind_null(st, col);
 }
 
+/* R3: a reservation row as the action says, created or updated. */
+static void bind_resv_action(sqlite3_stmt *st, const struct action *a, time_t now)
+{
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, a->r->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->r->code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->r->listing, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->r->in_date, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 5, a->r->in_time);
+	sqlite3_bind_text(st, 6, a->r->out_date, -1, SQLITE_STATIC);
+	bind_text_or_null(st, 7, a->r->out_time);
+	sqlite3_bind_text(st, 8, a->r->type, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 9, a->r->guests);
+	sqlite3_bind_text(st, 10, a->status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)now);
+}
+
+/* R4, R5, R7: a job row as the action says; an unscheduled job keeps why. */
+static void bind_job_action(sqlite3_stmt *st, const struct action *a, time_t now)
+{
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, a->job.id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, a->job.action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, a->job.resv, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, a->job.device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)a->job.due);
+	bind_time_or_null(st, 6, a->job.valid_from);
+	bind_time_or_null(st, 7, a->job.valid_until);
+	sqlite3_bind_text(st, 8, a->job.status, -1, SQLITE_STATIC);
+	if (a->kind == ACT_UNSCHEDULE && a->reason) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "canceled: %s", a->reason);
+		sqlite3_bind_text(st, 9, why, -1, SQLITE_TRANSIENT);
+	} else {
+		sqlite3_bind_null(st, 9);
+	}
+	sqlite3_bind_int64(st, 10, (sqlite3_int64)now);
+}
+
+static const char apply_resv_sql[] =
+	"INSERT INTO reservations (id, code, listing_id, checkin_date, checkin_time, "
+	"  checkout_date, checkout_time, type, guests, status, created_at, updated_at) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) "
+	"ON CONFLICT(id) DO UPDATE SET code = excluded.code, "
+	"  listing_id = excluded.listing_id, checkin_date = excluded.checkin_date, "
+	"  checkin_time = excluded.checkin_time, checkout_date = excluded.checkout_date, "
+	"  checkout_time = excluded.checkout_time, type = excluded.type, "
+	"  guests = excluded.guests, status = excluded.status, "
+	"  updated_at = excluded.updated_at";
+
+/* A job written again starts over: attempts and retry time reset when pending. */
+static const char apply_job_sql[] =
+	"INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, "
+	"  valid_from, valid_until, status, attempts, next_attempt_at, last_error, "
+	"  created_at, updated_at) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, NULL, ?9, ?10, ?10) "
+	"ON CONFLICT(id) DO UPDATE SET due_at = excluded.due_at, "
+	"  valid_from = excluded.valid_from, valid_until = excluded.valid_until, "
+	"  status = excluded.status, "
+	"  attempts = CASE WHEN excluded.status = 'pending' THEN 0 ELSE attempts END, "
+	"  next_attempt_at = CASE WHEN excluded.status = 'pending' THEN NULL "
+	"    ELSE next_attempt_at END, "
+	"  last_error = excluded.last_error, updated_at = excluded.updated_at";
+
 enum err store_apply(sqlite3 *db, const struct plan *p, time_t now, char *errbuf)
 {
-	static const char resv_sql[] =
-		"INSERT INTO reservations (id, code, listing_id, checkin_date, checkin_time, "
-		"  checkout_date, checkout_time, type, guests, status, created_at, updated_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11) "
-		"ON CONFLICT(id) DO UPDATE SET code = excluded.code, "
-		"  listing_id = excluded.listing_id, checkin_date = excluded.checkin_date, "
-		"  checkin_time = excluded.checkin_time, checkout_date = excluded.checkout_date, "
-		"  checkout_time = excluded.checkout_time, type = excluded.type, "
-		"  guests = excluded.guests, status = excluded.status, "
-		"  updated_at = excluded.updated_at";
-	static const char job_sql[] =
-		"INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, "
-		"  valid_from, valid_until, status, attempts, next_attempt_at, last_error, "
-		"  created_at, updated_at) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, NULL, ?9, ?10, ?10) "
-		"ON CONFLICT(id) DO UPDATE SET due_at = excluded.due_at, "
-		"  valid_from = excluded.valid_from, valid_until = excluded.valid_until, "
-		"  status = excluded.status, "
-		"  attempts = CASE WHEN excluded.status = 'pending' THEN 0 ELSE attempts END, "
-		"  next_attempt_at = CASE WHEN excluded.status = 'pending' THEN NULL "
-		"    ELSE next_attempt_at END, "
-		"  last_error = excluded.last_error, updated_at = excluded.updated_at";
 	sqlite3_stmt *rs = NULL, *js = NULL;
 	enum err e = ERR_OK;
 
-	if ((e = db_prepare(db, resv_sql, &rs, errbuf)) != ERR_OK ||
-	    (e = db_prepare(db, job_sql, &js, errbuf)) != ERR_OK)
+	if ((e = db_prepare(db, apply_resv_sql, &rs, errbuf)) != ERR_OK ||
+	    (e = db_prepare(db, apply_job_sql, &js, errbuf)) != ERR_OK)
 		goto out;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct action *a = &p->a[i];
@@ -289,41 +374,13 @@ enum err store_apply(sqlite3 *db, const struct plan *p, time_t now, char *errbuf
 		case ACT_CANCEL:
 		case ACT_REMOVE:
 			st = rs;
-			sqlite3_reset(st);
-			sqlite3_bind_text(st, 1, a->r->id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, a->r->code, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, a->r->listing, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 4, a->r->in_date, -1, SQLITE_STATIC);
-			bind_text_or_null(st, 5, a->r->in_time);
-			sqlite3_bind_text(st, 6, a->r->out_date, -1, SQLITE_STATIC);
-			bind_text_or_null(st, 7, a->r->out_time);
-			sqlite3_bind_text(st, 8, a->r->type, -1, SQLITE_STATIC);
-			sqlite3_bind_int(st, 9, a->r->guests);
-			sqlite3_bind_text(st, 10, a->status, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 11, (sqlite3_int64)now);
+			bind_resv_action(st, a, now);
 			break;
 		case ACT_SCHEDULE:
 		case ACT_RESCHEDULE:
 		case ACT_UNSCHEDULE:
 			st = js;
-			sqlite3_reset(st);
-			sqlite3_bind_text(st, 1, a->job.id, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 2, a->job.action, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 3, a->job.resv, -1, SQLITE_STATIC);
-			sqlite3_bind_text(st, 4, a->job.device, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 5, (sqlite3_int64)a->job.due);
-			bind_time_or_null(st, 6, a->job.valid_from);
-			bind_time_or_null(st, 7, a->job.valid_until);
-			sqlite3_bind_text(st, 8, a->job.status, -1, SQLITE_STATIC);
-			if (a->kind == ACT_UNSCHEDULE && a->reason) {
-				char why[160];
-
-				snprintf(why, sizeof(why), "canceled: %s", a->reason);
-				sqlite3_bind_text(st, 9, why, -1, SQLITE_TRANSIENT);
-			} else {
-				sqlite3_bind_null(st, 9);
-			}
-			sqlite3_bind_int64(st, 10, (sqlite3_int64)now);
+			bind_job_action(st, a, now);
 			break;
 		default:
 			continue;
@@ -792,10 +849,12 @@ static enum err health_unmapped(sqlite3 *db, const struct config *cfg, time_t no
 {
 	struct strbuf sql = STRBUF_INIT;
 	sqlite3_stmt *st = NULL;
+	struct plan_policy pol;
 	char from[11], to[11];
 	enum err e;
 	int rc;
 
+	plan_policy_from_config(cfg, &pol);
 	if (plan_local_date(cfg->pins.timezone, now, -1, from) != ERR_OK ||
 	    plan_local_date(cfg->pins.timezone, now, HEALTH_UNMAPPED_AHEAD / 86400 + 1, to) != ERR_OK)
 		return ERRF(errbuf, ERR_CONFIG, "cannot use time zone '%s'", cfg->pins.timezone);
@@ -817,7 +876,7 @@ static enum err health_unmapped(sqlite3 *db, const struct config *cfg, time_t no
 		if ((e = read_resv(st, &r, errbuf)) != ERR_OK)
 			goto out;
 		if (!config_is_pin_type(cfg, r.type) ||
-		    plan_stay_instants(cfg, &r, NULL, &cin, &cout) != ERR_OK ||
+		    plan_stay_instants(&pol, &r, NULL, &cin, &cout) != ERR_OK ||
 		    cout <= now || cin > now + HEALTH_UNMAPPED_AHEAD)
 			continue;
 		it = health_add(l);

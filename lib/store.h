@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 #include <time.h>
 
+#include "config.h"
 #include "err.h"
 #include "model.h"
 #include "plan.h"

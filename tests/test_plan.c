@@ -1,7 +1,8 @@
 /*
  * test_plan.c - the reconciliation rules R3-R7 as table-driven cases
  * against plan_build(), a pure function: stored state + fetched
- * reservations + lock mapping + config + now -> actions and stats.
+ * reservations + lock mapping + policy + now -> actions and stats.  The
+ * policy is the configuration's defaults, written here: no config file.
  *
  * Times: the default zone America/Sao_Paulo is UTC-3 all year, so a
  * check-in on 2026-12-10 at 15:00 is 18:00Z, the generate job (2h before)
@@ -19,32 +20,24 @@
 #include <cmocka.h>
 
 #include "plan.h"
+#include "stays.h"
+#include "store.h"
 
-static struct config cfg;
+static const char *const pin_types[] = { "reserved", "booked", "contract" };
 
-static int setup(void **state)
-{
-	char path[] = "/tmp/test_plan.XXXXXX";
-	struct strbuf errs = STRBUF_INIT;
-	int fd = mkstemp(path);
-	enum err e;
-
-	(void)state;
-	if (fd < 0)
-		return -1;
-	close(fd);
-	e = config_load(&cfg, path, &errs);
-	unlink(path);
-	strbuf_release(&errs);
-	return e == ERR_OK ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	config_release(&cfg);
-	return 0;
-}
+/* The defaults of SPEC §3, as plan_policy_from_config() would give them. */
+static const struct plan_policy policy = {
+	.timezone = "America/Sao_Paulo",
+	.checkin_min = 15 * 60,
+	.checkout_min = 11 * 60,
+	.generate_before = 2 * 3600,
+	.revoke_after = 24 * 3600,
+	.valid_before = 0,
+	.valid_after = 0,
+	.pin_types = pin_types,
+	.npin_types = 3,
+	.max_removals = 10,
+};
 
 static time_t T(const char *iso)
 {
@@ -180,27 +173,33 @@ static void sort_jobs(struct job *r, size_t n)
 static enum err run_plan(struct tcase *tc, struct plan *p)
 {
 	struct plan_input in;
+	struct state st;
+	struct fetch_result fr;
 
 	sort_resv(tc->fetched, tc->nf);
 	sort_resv(tc->stored, tc->ns);
 	sort_jobs(tc->jobs, tc->nj);
+	memset(&st, 0, sizeof(st));
+	st.stored = tc->stored;
+	st.nstored = tc->ns;
+	st.locks = tc->locks;
+	st.nlocks = tc->nl;
+	st.jobs = tc->jobs;
+	st.njobs = tc->nj;
+	st.creds = tc->creds;
+	st.ncreds = tc->nc;
+	memset(&fr, 0, sizeof(fr));
+	fr.items = tc->fetched;
+	fr.n = tc->nf;
+	fr.cancel_ids = (char **)tc->cancel;
+	fr.ncancel = tc->ncx;
 	memset(&in, 0, sizeof(in));
-	in.cfg = &cfg;
-	in.fetched = tc->fetched;
-	in.nfetched = tc->nf;
-	in.stored = tc->stored;
-	in.nstored = tc->ns;
-	in.locks = tc->locks;
-	in.nlocks = tc->nl;
-	in.jobs = tc->jobs;
-	in.njobs = tc->nj;
-	in.creds = tc->creds;
-	in.ncreds = tc->nc;
+	in.policy = &policy;
+	in.st = &st;
+	in.fr = &fr;
 	in.force = tc->force;
 	in.gone = tc->gone;
 	in.ngone = tc->ng;
-	in.cancel = tc->cancel;
-	in.ncancel = tc->ncx;
 	return plan_build(&in, T(tc->now), p);
 }
 
@@ -597,23 +596,30 @@ static void test_suspects(void **state)
 		R("g", "L1", "2026-11-28", "2026-12-01", "booked", "active"), /* leaves at 14:00Z */
 	};
 	struct resv fetched[] = { R("d", "L1", IN, OUT, "booked", "") };
-	const char *const protect[] = { "e" };
-	const char *const cancel[] = { "f" };
+	char protect_e[] = "e", cancel_f[] = "f";
+	char *protect[] = { protect_e };
+	char *cancel[] = { cancel_f };
 	const struct resv **sus;
 	struct plan_input in;
+	struct state st;
+	struct fetch_result fr;
 	size_t n;
 
 	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.stored = stored;
+	st.nstored = sizeof(stored) / sizeof(*stored);
+	memset(&fr, 0, sizeof(fr));
+	fr.items = fetched;
+	fr.n = 1;
+	fr.bad_ids = protect;
+	fr.nbad = 1;
+	fr.cancel_ids = cancel;
+	fr.ncancel = 1;
 	memset(&in, 0, sizeof(in));
-	in.cfg = &cfg;
-	in.stored = stored;
-	in.nstored = sizeof(stored) / sizeof(*stored);
-	in.fetched = fetched;
-	in.nfetched = 1;
-	in.protect = protect;
-	in.nprotect = 1;
-	in.cancel = cancel;
-	in.ncancel = 1;
+	in.policy = &policy;
+	in.st = &st;
+	in.fr = &fr;
 	assert_int_equal(plan_suspects(&in, T(NOW), &sus, &n), ERR_OK);
 	assert_int_equal(n, 2);
 	assert_string_equal(sus[0]->id, "a");
@@ -624,7 +630,7 @@ static void test_suspects(void **state)
 	assert_int_equal(n, 1);
 	free(sus);
 	/* A malformed item without an _id: no suspects at all this run. */
-	in.skip_vanish = 1;
+	fr.bad_without_id = 1;
 	assert_int_equal(plan_suspects(&in, T(NOW), &sus, &n), ERR_OK);
 	assert_int_equal(n, 0);
 	assert_null(sus);
@@ -888,6 +894,8 @@ static void test_many_locks(void **state)
 	struct lock_map locks[NL];
 	struct resv fetched = R("1", "L1", IN, OUT, "booked", "");
 	struct plan_input in;
+	struct state st;
+	struct fetch_result fr;
 	struct plan p;
 	size_t gen = 0, rev = 0;
 
@@ -898,12 +906,16 @@ static void test_many_locks(void **state)
 		snprintf(dev, sizeof(dev), "D%03d", i);
 		locks[i] = L("L1", dev);
 	}
+	memset(&st, 0, sizeof(st));
+	st.locks = locks;
+	st.nlocks = NL;
+	memset(&fr, 0, sizeof(fr));
+	fr.items = &fetched;
+	fr.n = 1;
 	memset(&in, 0, sizeof(in));
-	in.cfg = &cfg;
-	in.fetched = &fetched;
-	in.nfetched = 1;
-	in.locks = locks;
-	in.nlocks = NL;
+	in.policy = &policy;
+	in.st = &st;
+	in.fr = &fr;
 	assert_int_equal(plan_build(&in, T(NOW), &p), ERR_OK);
 	for (size_t i = 0; i < p.n; i++) {
 		gen += p.a[i].kind == ACT_SCHEDULE && strcmp(p.a[i].job.action, "generate") == 0;
@@ -1024,5 +1036,5 @@ int main(void)
 		cmocka_unit_test(test_lock_timezone),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

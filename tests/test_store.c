@@ -15,8 +15,8 @@
 #include <cmocka.h>
 
 #include "db.h"
-#include "store.h"
 #include "testutil.h"
+#include "store.h"
 
 #define NOW 1796126400L  /* 2026-12-01T12:00:00Z */
 
@@ -30,21 +30,9 @@ struct fx {
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct strbuf errs = STRBUF_INIT;
-	char conf[128];
-	FILE *fp;
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_store.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (!f || test_tmp_setup("test_store", f->dir, f->path, &f->cfg) != 0)
 		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/s.db", f->dir);
-	snprintf(conf, sizeof(conf), "%s/c.conf", f->dir);
-	if (!(fp = fopen(conf, "w")))
-		return -1;
-	fclose(fp);
-	if (config_load(&f->cfg, conf, &errs) != ERR_OK)
-		return -1;
-	strbuf_release(&errs);
 	*state = f;
 	return 0;
 }
@@ -265,6 +253,41 @@ static void test_apply_and_load(void **state)
 	state_release(&st);
 }
 
+/*
+ * A fetched reservation stored long ago (check-out before the window) is
+ * loaded by its id; one in the window is loaded once, not again by id,
+ * whatever the order of the ids (the rows loaded by id are not sorted
+ * until the end).
+ */
+static void test_load_fetched_once(void **state)
+{
+	struct fx *f = *state;
+	struct resv fetched[] = {
+		resv("A", "L1", "2026-01-01", "2026-01-05"),
+		resv("B", "L1", "2026-01-02", "2026-01-06"),
+		resv("X", "L1", "2026-12-10", "2026-12-12"),
+	};
+	struct state st;
+	char eb[ERRBUF_SIZE];
+
+	open_db(f);
+	test_sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, type, "
+		"status, created_at, updated_at) VALUES "
+		"('A', 'CA', 'L1', '2026-01-01', '2026-01-05', 'booked', 'active', 0, 0), "
+		"('B', 'CB', 'L1', '2026-01-02', '2026-01-06', 'booked', 'active', 0, 0), "
+		"('X', 'CX', 'L1', '2026-12-10', '2026-12-12', 'booked', 'active', 0, 0)");
+	test_sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, status, "
+		"attempts, created_at, updated_at) VALUES ('revoke:A:D1', 'revoke', 'A', 'D1', "
+		"100, 'done', 0, 0, 0)");
+	assert_int_equal(store_load(f->db, "2026-11-29", fetched, 3, &st, eb), ERR_OK);
+	assert_int_equal(st.nstored, 3);
+	assert_string_equal(st.stored[0].id, "A");
+	assert_string_equal(st.stored[1].id, "B");
+	assert_string_equal(st.stored[2].id, "X");
+	assert_int_equal(st.njobs, 1);
+	state_release(&st);
+}
+
 static int has(const struct health_list *l, const char *resv, const char *device)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -350,6 +373,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_and_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_fetched_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_health, setup, teardown),
 	};
 

@@ -1,6 +1,6 @@
 /*
  * testutil.h - helpers the cmocka tests share: SQL on the test database,
- * files in the test's folder, and the fake Stays + Tuya server
+ * a temporary folder with a default configuration, files in it, and the fake Stays + Tuya server
  * (build/fakeapi, found through $BIN) started and stopped by the test.
  *
  * Each test is one translation unit, so the helpers are static inline
@@ -18,6 +18,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "config.h"
 
 static inline void test_sql(sqlite3 *db, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -39,7 +41,7 @@ static inline void test_sql(sqlite3 *db, const char *fmt, ...)
  * (a static buffer, overwritten by the next call). */
 static inline const char *test_rows(sqlite3 *db, const char *q)
 {
-	static char out[4096];
+	static char out[8192];
 	sqlite3_stmt *st;
 	size_t len = 0;
 
@@ -105,6 +107,32 @@ static inline pid_t test_fake_start(const char *dir, const char *tuya_json, char
 	fclose(fp);
 	snprintf(url, size, "http://127.0.0.1:%d", atoi(buf));
 	return pid;
+}
+
+/*
+ * A fresh folder "/tmp/<name>.XXXXXX" in dir (at least 64 bytes), the
+ * database path "<dir>/s.db" in path (128 bytes), and cfg loaded from an
+ * empty configuration file there: every default.  0, or -1 on failure.
+ */
+static inline int test_tmp_setup(const char *name, char dir[64], char path[128],
+				 struct config *cfg)
+{
+	struct strbuf errs = STRBUF_INIT;
+	char conf[128];
+	FILE *fp;
+	enum err e;
+
+	snprintf(dir, 64, "/tmp/%s.XXXXXX", name);
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, 128, "%s/s.db", dir);
+	snprintf(conf, sizeof(conf), "%s/c.conf", dir);
+	if (!(fp = fopen(conf, "w")))
+		return -1;
+	fclose(fp);
+	e = config_load(cfg, conf, &errs);
+	strbuf_release(&errs);
+	return e == ERR_OK ? 0 : -1;
 }
 
 static inline void test_fake_stop(pid_t pid)
