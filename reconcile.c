@@ -128,18 +128,6 @@ static long run_elapsed_ms(void *ctx)
 	return elapsed_ms(&rc->r->t0);
 }
 
-static void print_plan_text(struct run *r, FILE *f)
-{
-	struct strbuf line = STRBUF_INIT;
-
-	for (size_t i = 0; i < r->res.plan.n; i++) {
-		strbuf_reset(&line);
-		report_action_line(&r->res.plan.a[i], &line);
-		fprintf(f, "%s\n", strbuf_str(&line));
-	}
-	strbuf_release(&line);
-}
-
 /* The exit code of a run that reconcile_run() completed. */
 static int run_exitcode(const struct run_result *res)
 {
@@ -173,32 +161,24 @@ static int open_for_run(struct run *r)
 
 static void print_run(struct run *r, FILE *vout)
 {
-	struct strbuf line = STRBUF_INIT;
+	struct strbuf out = STRBUF_INIT;
 
-	if (r->dry_run) {
-		if (r->json) {
-			cli_print_json(report_plan_json(&r->res.plan));
-		} else {
-			report_stats_line(&r->res.plan.stats, &line);
-			printf("dry run: %s\n", strbuf_str(&line));
-			print_plan_text(r, stdout);
+	if (r->dry_run && r->json) {
+		cli_print_json(report_plan_json(&r->res.plan));
+	} else if (r->dry_run) {
+		report_dry_run_text(&r->res.plan, &out);
+		fputs(strbuf_str(&out), stdout);
+	} else {
+		if (r->g->verbosity > 0) {
+			report_run_text(&r->res.plan, http_requests(r->http.http),
+					http_connections(r->http.http), r->res.log.duration_ms,
+					&out);
+			fputs(strbuf_str(&out), vout);
 		}
-		strbuf_release(&line);
-		return;
+		if (r->json)
+			cli_print_json(report_log_json(&r->res.log));
 	}
-	if (r->g->verbosity > 0) {
-		long requests = http_requests(r->http.http);
-		long connections = http_connections(r->http.http);
-
-		report_stats_line(&r->res.plan.stats, &line);
-		fprintf(vout, "reconciled: %s (%ld request%s, %ld connection%s, %ld ms)\n",
-			strbuf_str(&line), requests, requests == 1 ? "" : "s",
-			connections, connections == 1 ? "" : "s", r->res.log.duration_ms);
-		print_plan_text(r, vout);
-	}
-	if (r->json)
-		cli_print_json(report_log_json(&r->res.log));
-	strbuf_release(&line);
+	strbuf_release(&out);
 }
 
 static int do_run(struct run *r)

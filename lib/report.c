@@ -149,6 +149,33 @@ void report_stats_line(const struct plan_stats *s, struct strbuf *out)
 		    s->removed, s->orphaned, s->errors);
 }
 
+void report_actions_text(const struct plan *p, struct strbuf *out)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		report_action_line(&p->a[i], out);
+		strbuf_adds(out, "\n");
+	}
+}
+
+void report_dry_run_text(const struct plan *p, struct strbuf *out)
+{
+	strbuf_adds(out, "dry run: ");
+	report_stats_line(&p->stats, out);
+	strbuf_adds(out, "\n");
+	report_actions_text(p, out);
+}
+
+void report_run_text(const struct plan *p, long requests, long connections,
+		     long duration_ms, struct strbuf *out)
+{
+	strbuf_adds(out, "reconciled: ");
+	report_stats_line(&p->stats, out);
+	strbuf_addf(out, " (%ld request%s, %ld connection%s, %ld ms)\n", requests,
+		    requests == 1 ? "" : "s", connections, connections == 1 ? "" : "s",
+		    duration_ms);
+	report_actions_text(p, out);
+}
+
 cJSON *report_pin_runner_json(const struct pin_run_row *row, int found, int stale)
 {
 	cJSON *o = cJSON_CreateObject();

@@ -24,6 +24,17 @@ cJSON *report_plan_json(const struct plan *p);
 /* One line (no newline) describing an action, for --dry-run and -v. */
 void report_action_line(const struct action *a, struct strbuf *out);
 
+/* One report_action_line() per action of p, each ending in a newline. */
+void report_actions_text(const struct plan *p, struct strbuf *out);
+
+/* --dry-run without --json: "dry run: <stats>" and the actions. */
+void report_dry_run_text(const struct plan *p, struct strbuf *out);
+
+/* A run with -v: "reconciled: <stats> (N requests, N connections, N ms)"
+ * and the actions. */
+void report_run_text(const struct plan *p, long requests, long connections,
+		     long duration_ms, struct strbuf *out);
+
 /* "fetched 45, created 3, ..." */
 void report_stats_line(const struct plan_stats *s, struct strbuf *out);
 
