@@ -28,6 +28,7 @@
 #include "db.h"
 #include "lock.h"
 #include "pinbatch.h"
+#include "report.h"
 #include "banned.h"
 
 static void usage(FILE *f)
@@ -112,12 +113,12 @@ static void test_point(void *p, const char *what)
 /* --dry-run: one line per job that would run now. */
 static void would(void *p, const struct due_job *d)
 {
-	char due[UTC_ISO_LEN + 1];
+	struct strbuf line = STRBUF_INIT;
 
 	(void)p;
-	util_fmt_utc(d->j.due, due, sizeof(due));
-	printf("would %s %s on lock %s (due %s, attempt %ld)\n", d->j.action,
-	       d->have_resv ? d->code : d->j.resv, d->j.device, due, d->attempts + 1);
+	report_due_line(d, &line);
+	printf("%s\n", strbuf_str(&line));
+	strbuf_release(&line);
 }
 
 static long long wall_ms_cb(void *p)

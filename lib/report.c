@@ -149,6 +149,15 @@ void report_stats_line(const struct plan_stats *s, struct strbuf *out)
 		    s->removed, s->orphaned, s->errors);
 }
 
+void report_due_line(const struct due_job *d, struct strbuf *out)
+{
+	char due[UTC_ISO_LEN + 1];
+
+	util_fmt_utc(d->j.due, due, sizeof(due));
+	strbuf_addf(out, "would %s %s on lock %s (due %s, attempt %ld)", d->j.action,
+		    d->have_resv ? d->code : d->j.resv, d->j.device, due, d->attempts + 1);
+}
+
 void report_actions_text(const struct plan *p, struct strbuf *out)
 {
 	for (size_t i = 0; i < p->n; i++) {

@@ -8,6 +8,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "pinstore.h"
 #include "plan.h"
 #include "store.h"
 #include "util.h"
@@ -34,6 +35,10 @@ void report_dry_run_text(const struct plan *p, struct strbuf *out);
  * and the actions. */
 void report_run_text(const struct plan *p, long requests, long connections,
 		     long duration_ms, struct strbuf *out);
+
+/* pin-runner --dry-run: "would ACTION CODE on lock DEVICE (due T, attempt N)",
+ * no newline. */
+void report_due_line(const struct due_job *d, struct strbuf *out);
 
 /* "fetched 45, created 3, ..." */
 void report_stats_line(const struct plan_stats *s, struct strbuf *out);
