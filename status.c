@@ -23,18 +23,20 @@
 
 #define EXIT_NEVER 3
 
-/* pin-runner is stale when jobs wait and it has not run for this long. */
-#define PIN_RUNNER_STALE 600
-
+/* pin-runner is stale when jobs wait and no run completed within its
+ * interval ([schedule] pin_runner_every) plus this much. */
+#define PIN_RUNNER_GRACE 180
 
 /*
- * pin-runner runs every minute; when jobs are waiting and it has not run
- * for PIN_RUNNER_STALE seconds (or never), its cron line is broken.
+ * pin-runner runs every pin_runner_every seconds; when jobs are waiting
+ * and no run completed within that plus PIN_RUNNER_GRACE (or none ever
+ * did), its cron line or timer is broken.  An idle run refreshes its row
+ * at least every PIN_LOG_REFRESH (< PIN_RUNNER_GRACE) seconds.
  */
 static int pin_runner_stale(const struct status_report *s, time_t now)
 {
 	return s->pending > 0 &&
-	       (!s->pr_found || s->pr.completed_at + PIN_RUNNER_STALE < now);
+	       (!s->pr_found || s->pr.completed_at + s->pr_stale_after < now);
 }
 
 /*
@@ -136,6 +138,7 @@ int cmd_status(struct global *g, int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	s.schedule = cfg.cron;
+	s.pr_stale_after = cfg.pin_runner_every + PIN_RUNNER_GRACE;
 	if ((e = db_open(cfg.db_path, DB_READONLY, &db, eb)) != ERR_OK)
 		goto fail;
 	if (db && db_version(db) > 0) {

@@ -52,6 +52,8 @@ static const struct key keys[] = {
 	{ "database", "path", K_PATH, OFF(db_path), 0, 0,
 	  "/var/lib/stays-reconcile/stays.db", "STAYS_RECONCILE_DB" },
 	{ "schedule", "cron", K_CRON, OFF(cron), 0, 0, "*/30 * * * *", NULL },
+	{ "schedule", "pin_runner_every", K_DURATION, OFF(pin_runner_every), 60, 86400, "1m",
+	  NULL },
 	{ "stays", "url", K_URL, OFF(stays.url), 0, 0, NULL, "STAYS_API_URL" },
 	{ "stays", "client_id", K_STR, OFF(stays.client_id), 0, 0, NULL, "STAYS_CLIENT_ID" },
 	{ "stays", "client_secret", K_SECRET, OFF(stays.client_secret), 0, 0, NULL,
@@ -168,6 +170,19 @@ static const char *set_number(const struct key *k, void *f, const char *v,
 	return NULL;
 }
 
+/* A whole number of seconds as the largest exact unit: 1d, 2h, 90m, 45s. */
+static void fmt_duration(long n, char *out, size_t size)
+{
+	if (n && n % 86400 == 0)
+		snprintf(out, size, "%ldd", n / 86400);
+	else if (n && n % 3600 == 0)
+		snprintf(out, size, "%ldh", n / 3600);
+	else if (n && n % 60 == 0)
+		snprintf(out, size, "%ldm", n / 60);
+	else
+		snprintf(out, size, "%lds", n);
+}
+
 /* K_DURATION: 90m, 2h, ... within the key's bounds, stored in seconds. */
 static const char *set_duration(const struct key *k, void *f, const char *v,
 				char *msg, size_t msgsize)
@@ -180,8 +195,15 @@ static const char *set_duration(const struct key *k, void *f, const char *v,
 		return msg;
 	}
 	if (n < k->min || n > k->max) {
-		snprintf(msg, msgsize, "duration '%s' is out of range (at most %ldd)",
-			 v, k->max / 86400);
+		char lo[24], hi[24];
+
+		fmt_duration(k->min, lo, sizeof(lo));
+		fmt_duration(k->max, hi, sizeof(hi));
+		if (k->min)
+			snprintf(msg, msgsize, "duration '%s' is out of range (from %s to %s)",
+				 v, lo, hi);
+		else
+			snprintf(msg, msgsize, "duration '%s' is out of range (at most %s)", v, hi);
 		return msg;
 	}
 	*(long *)f = n;

@@ -25,6 +25,7 @@ struct config {
 
 	char *cron;             /* [schedule] cron */
 	struct cron_expr cron_expr;
+	long pin_runner_every;  /* [schedule] pin_runner_every, seconds */
 
 	struct {
 		char *url;          /* without trailing '/' */

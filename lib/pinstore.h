@@ -221,7 +221,7 @@ enum err pinstore_notified(sqlite3 *db, long long rowid, const char *job_id, tim
  * an idle run (due == 0) with the outcome already recorded by an idle run
  * less than PIN_LOG_REFRESH seconds before leaves it, writing nothing.
  */
-#define PIN_LOG_REFRESH 300
+#define PIN_LOG_REFRESH 120     /* under status's 3 minutes of grace */
 struct pin_run_log {
 	time_t started_at, completed_at;
 	const char *status;             /* success|failed */

@@ -464,9 +464,12 @@ static void status_pin_runner(const struct status_report *s, struct strbuf *out)
 		return;
 	}
 	util_fmt_utc(s->pr.started_at, t, sizeof(t));
-	strbuf_addf(out, "pin-runner: %s, last run %s (%ld due, %ld done, %ld to retry, %ld failed)%s\n",
-		    s->pr.status, t, s->pr.due, s->pr.done, s->pr.retried, s->pr.failed,
-		    s->pr_stale ? " (stale: jobs are waiting and it has not run for 10 minutes)" : "");
+	strbuf_addf(out, "pin-runner: %s, last run %s (%ld due, %ld done, %ld to retry, %ld failed)",
+		    s->pr.status, t, s->pr.due, s->pr.done, s->pr.retried, s->pr.failed);
+	if (s->pr_stale)
+		strbuf_addf(out, " (stale: jobs are waiting and no run completed for %ld minutes)",
+			    s->pr_stale_after / 60);
+	strbuf_adds(out, "\n");
 	if (s->pr.has_message)
 		strbuf_addf(out, "            %s\n", s->pr.message);
 }

@@ -73,6 +73,7 @@ struct status_report {
 	long pending, failed;
 	time_t next_due;
 	int pr_found, pr_stale;
+	long pr_stale_after;    /* seconds without a completed pin-runner run */
 	struct pin_run_row pr;
 	struct health health;
 };

@@ -115,7 +115,7 @@ enum err store_pin_run(sqlite3 *db, struct pin_run_row *row, int *found, char *e
 #define HEALTH_GRACE 600                    /* pin-runner runs every minute */
 #define HEALTH_GRACE_STR "600"
 #define HEALTH_UNCONFIRMED_AHEAD 86400      /* P3a: windows starting within 24 h */
-#define HEALTH_UNMAPPED_AHEAD (7 * 86400L)  /* bookings checking in within 7 days */
+#define HEALTH_UNMAPPED_AHEAD (14 * 86400L) /* bookings checking in within 14 days */
 
 struct health_item {
 	char resv[ID_MAX + 1];

@@ -5,7 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 
 L1=63dd7e20333d8b60be510f9c
-stays_data "$(resv b650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-12)"
+# Checks in more than 14 days ahead: not yet an unmapped booking.
+stays_data "$(resv b650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-20 2026-12-22)"
 start_fake
 write_config
 
@@ -121,11 +122,11 @@ chmod 600 "$T/stays.conf"
 ok "world-readable secret: 77"
 
 # R8: a malformed reservation is skipped with a message; the rest proceed.
-stays_data "$(resv b650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-12)" \
-	"$(resv b650f1a2c3d4e5f6a7b80002 RV002 $L1 2026-12-14 2026-12-11)" \
-	"$(resv b650f1a2c3d4e5f6a7b80003 RV003 $L1 2026-12-14 2026-12-16)"
+stays_data "$(resv b650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-20 2026-12-22)" \
+	"$(resv b650f1a2c3d4e5f6a7b80002 RV002 $L1 2026-12-24 2026-12-21)" \
+	"$(resv b650f1a2c3d4e5f6a7b80003 RV003 $L1 2026-12-24 2026-12-26)"
 expect 1 sr --now $NOW
-grep -q "^stays-reconcile: reservation RV002 (b650f1a2c3d4e5f6a7b80002): checkOutDate 2026-12-11 is before checkInDate 2026-12-14; skipped" "$T/err" ||
+grep -q "^stays-reconcile: reservation RV002 (b650f1a2c3d4e5f6a7b80002): checkOutDate 2026-12-21 is before checkInDate 2026-12-24; skipped" "$T/err" ||
 	fail "R8 message: $(cat "$T/err")"
 [ "$(sql "SELECT count(*) FROM reservations WHERE code IN ('RV001','RV003')")" = 2 ] || fail "others not stored"
 [ "$(sql "SELECT count(*) FROM reservations WHERE code = 'RV002'")" = 0 ] || fail "malformed stored"
@@ -135,7 +136,7 @@ expect 0 sr --now $NOW status --json
 ok "malformed reservation: skipped, exit 1"
 
 # run --json prints the completed log row, also when the run failed.
-stays_data "$(resv b650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-12)"
+stays_data "$(resv b650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-20 2026-12-22)"
 expect 0 sr --now $NOW run --json
 [ "$(jqf "$T/out" 'keys | join(",")')" = "completedAt,duration,id,message,startedAt,stats,status" ] || fail "run --json: $(cat "$T/out")"
 [ "$(jqf "$T/out" '"\(.status) \(.stats.fetched) \(.stats.unchanged)"')" = "success 1 1" ] || fail "run --json values: $(cat "$T/out")"

@@ -86,6 +86,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.pins.checkin_min, 15 * 60);
 	assert_int_equal(c.pins.checkout_min, 11 * 60);
 	assert_int_equal(c.pins.generate_before, 7200);
+	assert_int_equal(c.pin_runner_every, 60);
 	assert_int_equal(c.pins.revoke_after, 86400);
 	assert_int_equal(c.pins.valid_before, 0);
 	assert_int_equal(c.pins.valid_after, 0);
@@ -108,6 +109,7 @@ static const char full[] =
 	"\n"
 	"[schedule]\n"
 	"cron = 0,30 * * * *\n"
+	"pin_runner_every = 5m\n"
 	"[stays]\n"
 	"url = https://acme.stays.net/\n"
 	"client_id = fake-id\n"
@@ -158,6 +160,7 @@ static void test_full(void **state)
 	assert_string_equal(c.pins.timezone, "Europe/Lisbon");
 	assert_int_equal(c.pins.checkin_min, 16 * 60 + 30);
 	assert_int_equal(c.pins.generate_before, 86400);
+	assert_int_equal(c.pin_runner_every, 300);
 	assert_int_equal(c.pins.revoke_after, 5400);
 	assert_int_equal(c.pins.valid_before, 1800);
 	assert_int_equal(c.pins.max_attempts, 3);
@@ -267,7 +270,9 @@ static const struct {
 	{ "[pins]\ncheckin_time = 25:00\n", "2: checkin_time: bad time '25:00' (expected HH:MM" },
 	{ "[pins]\ngenerate_before = 2 hours\n", "2: generate_before: bad duration '2 hours'" },
 	{ "[pins]\nrevoke_after = 5x\n", "2: revoke_after: bad duration '5x'" },
-	{ "[pins]\nvalid_after = 30d\n", "2: valid_after: duration '30d' is out of range" },
+	{ "[pins]\nvalid_after = 30d\n", "2: valid_after: duration '30d' is out of range (at most 7d)" },
+	{ "[schedule]\npin_runner_every = 30s\n",
+	  "2: pin_runner_every: duration '30s' is out of range (from 1m to 1d)" },
 	{ "[pins]\nmax_attempts = 0\n", "2: max_attempts: '0' is not a number from 1 to 1000" },
 	{ "[hooks]\non_pin = send-pin\n", "2: on_pin: must be an absolute path" },
 	{ "[schedule]\ncron = */30 * * *\n", "2: cron: bad cron expression" },

@@ -310,6 +310,8 @@ static void test_health(void **state)
 		"status, created_at, updated_at) VALUES "
 		"('U1', 'NOLCK', 'L9', '2026-12-03', '2026-12-05', 'booked', 'active', 0, 0), "
 		"('U2', 'LATER', 'L9', '2026-12-20', '2026-12-22', 'booked', 'active', 0, 0), "
+		"('U5', 'SOON', 'L9', '2026-12-14', '2026-12-16', 'booked', 'active', 0, 0), "
+		"('U6', 'EDGE', 'L9', '2026-12-16', '2026-12-18', 'booked', 'active', 0, 0), "
 		"('U3', 'CANCL', 'L9', '2026-12-03', '2026-12-05', 'canceled', 'canceled', 0, 0), "
 		"('U4', 'MAPPD', 'L1', '2026-12-03', '2026-12-05', 'booked', 'active', 0, 0)");
 	/* Credentials: window relative to NOW. */
@@ -357,8 +359,10 @@ static void test_health(void **state)
 	assert_int_equal(h.overdue.n, 2);
 	assert_true(has(&h.overdue, "C6", "D1"));
 	assert_true(has(&h.overdue, "J1", "D1"));
-	assert_int_equal(h.unmapped.n, 1);
+	/* within 14 days: 12-03 and 12-14 (18:00Z); 12-16 is past the horizon */
+	assert_int_equal(h.unmapped.n, 2);
 	assert_string_equal(h.unmapped.v[0].code, "NOLCK");
+	assert_string_equal(h.unmapped.v[1].code, "SOON");
 	assert_true(health_any(&h));
 	health_release(&h);
 	test_sql(f->db, "DELETE FROM credentials; DELETE FROM pin_jobs; DELETE FROM reservations");
