@@ -141,6 +141,13 @@ static void run_jobs(struct batch *b, struct pinrun *pr)
 		int claimed;
 
 		if (held(b->due, i, hold, b->due[i].j.device)) {
+			char why[160];
+
+			snprintf(why, sizeof(why),
+				 "held back: Tuya denied access to lock %.64s earlier in this run",
+				 b->due[i].j.device);
+			if (pinstore_held(b->db, b->due[i].j.id, why, eb) != ERR_OK)
+				warn(b, "%s", eb);
 			b->res->skipped++;
 			continue;
 		}

@@ -119,18 +119,23 @@ static enum pinrun_result failed_max(struct pinrun *pr, const struct due_job *dj
 	time_t next = pr->now + pinrun_backoff(dj->attempts + 1);
 
 	if (st && st->cls == TUYA_AUTH) {
-		/* Refused credentials are not this job's fault: it stays pending. */
-		if (pinstore_unclaim(pr->db, dj->j.id, eb) != ERR_OK)
+		/* Refused credentials are not this job's fault: it stays pending,
+		 * with the reason as its last error. */
+		char reason[ERRBUF_SIZE];
+
+		xstrlcpy(msg, errbuf, sizeof(msg));
+		if (st->code == 1106)	/* only this lock: unlinked from the project */
+			snprintf(reason, sizeof(reason),
+				 "Tuya denies access to lock %.64s (is it linked to the cloud project?): %.300s",
+				 dj->j.device, msg);
+		else
+			snprintf(reason, sizeof(reason), "Tuya refused the credentials: %.400s", msg);
+		if (pinstore_unclaim(pr->db, dj->j.id, reason, eb) != ERR_OK)
 			warn(pr, "%s", eb);
-		if (st->code == 1106) {
-			/* Only this lock: unlinked from the cloud project. */
-			xstrlcpy(msg, errbuf, sizeof(msg));
-			snprintf(errbuf, ERRBUF_SIZE,
-				 "job %.100s left pending: Tuya denies access to lock %.64s (is it linked to the cloud project?): %.240s",
-				 dj->j.id, dj->j.device, msg);
-			return PR_HOLD_LOCK;
-		}
-		return PR_STOP_AUTH;
+		if (st->code != 1106)
+			return PR_STOP_AUTH;
+		snprintf(errbuf, ERRBUF_SIZE, "job %.80s left pending: %.400s", dj->j.id, reason);
+		return PR_HOLD_LOCK;
 	}
 	if (e == ERR_PROTOCOL) {
 		/* A garbled answer says nothing about the job: try again later

@@ -171,16 +171,34 @@ fail:
 	return e;
 }
 
-enum err pinstore_unclaim(sqlite3 *db, const char *job_id, char *errbuf)
+enum err pinstore_unclaim(sqlite3 *db, const char *job_id, const char *reason,
+			  char *errbuf)
 {
 	sqlite3_stmt *st = NULL;
 	enum err e;
 
-	if ((e = db_prepare(db, "UPDATE pin_jobs SET status = 'pending' "
+	if ((e = db_prepare(db, "UPDATE pin_jobs SET status = 'pending', "
+			    "last_error = coalesce(?2, last_error) "
 			    "WHERE id = ?1 AND status = 'running'", &st, errbuf)) != ERR_OK)
 		return e;
 	sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
+	if (reason)
+		sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
 	return step_done(db, st, "cannot release a job", errbuf);
+}
+
+enum err pinstore_held(sqlite3 *db, const char *job_id, const char *reason, char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	enum err e;
+
+	if ((e = db_prepare(db, "UPDATE pin_jobs SET last_error = ?2 "
+			    "WHERE id = ?1 AND status = 'pending' AND last_error IS NOT ?2",
+			    &st, errbuf)) != ERR_OK)
+		return e;
+	sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	return step_done(db, st, "cannot note why a job waits", errbuf);
 }
 
 static enum err job_done(sqlite3 *db, const char *job_id, time_t now, char *errbuf)

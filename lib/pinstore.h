@@ -122,8 +122,15 @@ enum err pinstore_due(sqlite3 *db, time_t now, long max, struct due_job **out,
 enum err pinstore_claim(sqlite3 *db, const char *job_id, time_t now, struct due_job *out,
 			int *claimed, char *errbuf);
 
-/* running -> pending without counting an attempt (credentials refused). */
-enum err pinstore_unclaim(sqlite3 *db, const char *job_id, char *errbuf);
+/* running -> pending without counting an attempt (credentials or the
+ * lock refused); reason, when not NULL, becomes its last_error so that
+ * `jobs` and status say why it waits. */
+enum err pinstore_unclaim(sqlite3 *db, const char *job_id, const char *reason,
+			  char *errbuf);
+
+/* A pending job held back this run (its lock refused an earlier job):
+ * reason becomes its last_error.  Writes nothing when it already is. */
+enum err pinstore_held(sqlite3 *db, const char *job_id, const char *reason, char *errbuf);
 
 /* running -> done (attempts + 1). */
 enum err pinstore_done(sqlite3 *db, const char *job_id, time_t now, char *errbuf);

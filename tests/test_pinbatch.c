@@ -293,6 +293,13 @@ static void test_lock_held(void **state)
 	assert_string_equal(test_rows(f->db, "SELECT count(*) FROM credentials WHERE reservation_id = 'R2'"),
 			    "0\n");
 	assert_int_equal(strstr(f->warns, "job generate:R1:") == f->warns, 1);
+	/* Both jobs on the refused lock say why they wait (jobs, status). */
+	assert_string_equal(test_rows(f->db, "SELECT CASE WHEN last_error LIKE 'Tuya denies access to lock "
+				 DEV " (is it linked to the cloud project?): %' THEN 'denied' "
+				 "WHEN last_error = 'held back: Tuya denied access to lock " DEV
+				 " earlier in this run' THEN 'held' ELSE last_error END "
+				 "FROM pin_jobs WHERE device_id = '" DEV "' ORDER BY due_at"),
+			    "denied\nheld\n");
 }
 
 /* --max: at most max jobs, the oldest; the others stay due. */
@@ -354,6 +361,9 @@ static void test_token_refused(void **state)
 	assert_int_equal(requests(f, "password-ticket"), 0);
 	assert_string_equal(test_rows(f->db, "SELECT status, attempts, next_attempt_at FROM pin_jobs"),
 			    "pending|0|NULL\npending|0|NULL\n");
+	/* The job that met the refusal says why it waits. */
+	assert_string_equal(test_rows(f->db, "SELECT substr(last_error, 1, 29) FROM pin_jobs "
+				 "WHERE reservation_id = 'R1'"), "Tuya refused the credentials:\n");
 	assert_string_equal(test_rows(f->db, "SELECT count(*) FROM tuya_token"), "0\n");
 	assert_string_equal(test_rows(f->db, "SELECT status FROM pin_runner_log"), "failed\n");
 	assert_non_null(strstr(f->warns, "Tuya refused the credentials (job generate:R1:" DEV
