@@ -145,3 +145,11 @@ CREATE TABLE tuya_token (
 	expires_at    INTEGER NOT NULL,          -- Unix seconds
 	updated_at    INTEGER NOT NULL
 );
+
+-- Bookings of a PIN type on a listing with no lock: the day stays-reconcile
+-- last warned about each (once per day, not every run).  Rows of bookings
+-- that got a lock or ended are removed by the run.
+CREATE TABLE unmapped_warnings (
+	reservation_id TEXT PRIMARY KEY,
+	warned_on      TEXT NOT NULL             -- YYYY-MM-DD, [pins] timezone
+) WITHOUT ROWID;

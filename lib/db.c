@@ -24,11 +24,22 @@ static const struct {
 	const char *sql;
 } migrations[] = {
 	{ 2, migration_2 },
+	{ 3, migration_3 },
 };
 
 enum err db_error(sqlite3 *db, const char *what, char *errbuf)
 {
 	return ERRF(errbuf, ERR_DB, "%s: %s", what, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+enum err db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, char *errbuf)
+{
+	enum err e = ERR_OK;
+
+	if (sqlite3_step(st) != SQLITE_DONE)
+		e = db_error(db, what, errbuf);
+	sqlite3_finalize(st);
+	return e;
 }
 
 enum err db_exec(sqlite3 *db, const char *sql, char *errbuf)

@@ -23,7 +23,7 @@
 
 #include "err.h"
 
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 #define DB_BUSY_TIMEOUT_MS 10000
 
 enum db_mode {
@@ -59,6 +59,10 @@ void db_rollback(sqlite3 *db);
 
 /* Prepare a statement; errors: ERR_DB (a bug or a damaged file). */
 enum err db_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st, char *errbuf);
+
+/* Step a statement that returns no row and finalize it; errors: ERR_DB
+ * "what: SQLite's message". */
+enum err db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, char *errbuf);
 
 /* Column text, "" for NULL (valid until the next step/finalize). */
 const char *db_text(sqlite3_stmt *st, int col);

@@ -14,16 +14,6 @@
 #include "banned.h"
 
 /* Run one prepared write alone or inside the caller's transaction. */
-static enum err step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, char *errbuf)
-{
-	enum err e = ERR_OK;
-
-	if (sqlite3_step(st) != SQLITE_DONE)
-		e = db_error(db, what, errbuf);
-	sqlite3_finalize(st);
-	return e;
-}
-
 enum err pinstore_recover(sqlite3 *db, int *n, char *errbuf)
 {
 	enum err e = db_exec(db, "UPDATE pin_jobs SET status = 'pending' WHERE status = 'running'",
@@ -184,7 +174,7 @@ enum err pinstore_unclaim(sqlite3 *db, const char *job_id, const char *reason,
 	sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
 	if (reason)
 		sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
-	return step_done(db, st, "cannot release a job", errbuf);
+	return db_step_done(db, st, "cannot release a job", errbuf);
 }
 
 enum err pinstore_held(sqlite3 *db, const char *job_id, const char *reason, char *errbuf)
@@ -198,7 +188,7 @@ enum err pinstore_held(sqlite3 *db, const char *job_id, const char *reason, char
 		return e;
 	sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
-	return step_done(db, st, "cannot note why a job waits", errbuf);
+	return db_step_done(db, st, "cannot note why a job waits", errbuf);
 }
 
 static enum err job_done(sqlite3 *db, const char *job_id, time_t now, char *errbuf)
@@ -212,7 +202,7 @@ static enum err job_done(sqlite3 *db, const char *job_id, time_t now, char *errb
 		return e;
 	sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	return step_done(db, st, "cannot finish a job", errbuf);
+	return db_step_done(db, st, "cannot finish a job", errbuf);
 }
 
 enum err pinstore_done(sqlite3 *db, const char *job_id, time_t now, char *errbuf)
@@ -233,7 +223,7 @@ enum err pinstore_cancel(sqlite3 *db, const char *job_id, time_t now, const char
 	sqlite3_bind_text(st, 1, job_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
 	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
-	return step_done(db, st, "cannot cancel a job", errbuf);
+	return db_step_done(db, st, "cannot cancel a job", errbuf);
 }
 
 /* *running: job_id is still running (read inside the caller's transaction). */
@@ -573,7 +563,7 @@ enum err pinstore_cred_password(sqlite3 *db, long long rowid, int64_t password_i
 		goto fail;
 	sqlite3_bind_int64(st, 1, rowid);
 	sqlite3_bind_int64(st, 2, password_id);
-	if ((e = step_done(db, st, "cannot record a password id", errbuf)) != ERR_OK ||
+	if ((e = db_step_done(db, st, "cannot record a password id", errbuf)) != ERR_OK ||
 	    (e = db_commit(db, errbuf)) != ERR_OK)
 		goto fail;
 	if (still_running)
@@ -597,7 +587,7 @@ enum err pinstore_cred_window(sqlite3 *db, long long rowid, time_t vf, time_t vu
 	sqlite3_bind_int64(st, 1, rowid);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)vf);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)vu);
-	return step_done(db, st, "cannot update a credential", errbuf);
+	return db_step_done(db, st, "cannot update a credential", errbuf);
 }
 
 enum err pinstore_cred_state(sqlite3 *db, long long rowid, const char *state, int phase,
@@ -618,7 +608,7 @@ enum err pinstore_cred_state(sqlite3 *db, long long rowid, const char *state, in
 	else
 		sqlite3_bind_null(st, 3);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
-	return step_done(db, st, "cannot update a credential", errbuf);
+	return db_step_done(db, st, "cannot update a credential", errbuf);
 }
 
 enum err pinstore_notified(sqlite3 *db, long long rowid, const char *job_id, time_t now,
@@ -634,7 +624,7 @@ enum err pinstore_notified(sqlite3 *db, long long rowid, const char *job_id, tim
 		goto fail;
 	sqlite3_bind_int64(st, 1, rowid);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	if ((e = step_done(db, st, "cannot update a credential", errbuf)) != ERR_OK ||
+	if ((e = db_step_done(db, st, "cannot update a credential", errbuf)) != ERR_OK ||
 	    (job_id && (e = job_done(db, job_id, now, errbuf)) != ERR_OK) ||
 	    (e = db_commit(db, errbuf)) != ERR_OK)
 		goto fail;
@@ -673,7 +663,7 @@ enum err pinstore_log_run(sqlite3 *db, const struct pin_run_log *run, char *errb
 		sqlite3_bind_text(st, 8, run->message, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 8);
-	return step_done(db, st, "cannot write the pin-runner log", errbuf);
+	return db_step_done(db, st, "cannot write the pin-runner log", errbuf);
 }
 
 enum err pinstore_token_load(sqlite3 *db, struct tuya_token *tok, int *found, char *errbuf)
@@ -716,5 +706,5 @@ enum err pinstore_token_save(sqlite3 *db, const struct tuya_token *tok, time_t n
 	sqlite3_bind_text(st, 2, tok->refresh, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, tok->expires_at / 1000);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
-	return step_done(db, st, "cannot save the token cache", errbuf);
+	return db_step_done(db, st, "cannot save the token cache", errbuf);
 }

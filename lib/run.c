@@ -71,6 +71,20 @@ static void note(const struct run *r, const char *fmt, ...)
 	say(r->io->note, r->io->ctx, line);
 }
 
+static void warn(const struct run *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void warn(const struct run *r, const char *fmt, ...)
+{
+	char line[ERRBUF_SIZE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	say(r->io->warn, r->io->ctx, line);
+}
+
 static long elapsed_ms(const struct run *r)
 {
 	return r->io->elapsed_ms ? r->io->elapsed_ms(r->io->ctx) : 0;
@@ -290,13 +304,51 @@ static enum err plan_run(struct run *r)
 }
 
 /* Write the plan and complete the log row, COMMIT. */
+/*
+ * Bookings stored on listings with no lock get no PIN: -v lists them all;
+ * those checking in within HEALTH_UNMAPPED_AHEAD get one warning a day
+ * (cron mails stderr), remembered in unmapped_warnings.  Inside the run's
+ * transaction.
+ */
+static enum err unmapped_notice(struct run *r)
+{
+	struct health_list l = { 0 };
+	char day[11], in[UTC_ISO_LEN + 1];
+	enum err e;
+	int first;
+
+	if (plan_local_date(r->cfg->pins.timezone, r->now, 0, day) != ERR_OK)
+		return ERRF(r->eb, ERR_CONFIG, "cannot use time zone '%s'", r->cfg->pins.timezone);
+	if ((e = store_unmapped_forget(r->db, day, r->eb)) != ERR_OK ||
+	    (e = store_unmapped(r->db, r->cfg, r->now, 0, &l, r->eb)) != ERR_OK)
+		goto out;
+	for (size_t i = 0; i < l.n; i++) {
+		const struct health_item *it = &l.v[i];
+
+		util_fmt_utc(it->from, in, sizeof(in));
+		note(r, "no lock: reservation %s (%s) on listing %s checks in %s", it->code,
+		     it->resv, it->listing, in);
+		if (it->from > r->now + HEALTH_UNMAPPED_AHEAD)
+			continue;
+		if ((e = store_unmapped_warned(r->db, it->resv, day, &first, r->eb)) != ERR_OK)
+			goto out;
+		if (first)
+			warn(r, "reservation %s checks in %s on listing %s, which has no lock: its guest gets no PIN; map one with `stays-reconcile locks add %s DEVICE_ID`",
+			     it->code, in, it->listing, it->listing);
+	}
+out:
+	free(l.v);
+	return e;
+}
+
 static enum err apply_run(struct run *r)
 {
 	struct run_result *out = r->out;
 	struct log_row *log = &out->log;
 	enum err e;
 
-	if ((e = store_apply(r->db, &out->plan, r->now, r->eb)) != ERR_OK)
+	if ((e = store_apply(r->db, &out->plan, r->now, r->eb)) != ERR_OK ||
+	    (e = unmapped_notice(r)) != ERR_OK)
 		return fail(r, e, r->eb, r->eb);
 	log->duration_ms = elapsed_ms(r);
 	log->completed_at = r->now + log->duration_ms / 1000;

@@ -844,8 +844,8 @@ out:
 }
 
 /* Active bookings of a listing without a lock whose stay is near. */
-static enum err health_unmapped(sqlite3 *db, const struct config *cfg, time_t now,
-				struct health_list *l, char *errbuf)
+enum err store_unmapped(sqlite3 *db, const struct config *cfg, time_t now, long ahead,
+			struct health_list *l, char *errbuf)
 {
 	struct strbuf sql = STRBUF_INIT;
 	sqlite3_stmt *st = NULL;
@@ -856,7 +856,7 @@ static enum err health_unmapped(sqlite3 *db, const struct config *cfg, time_t no
 
 	plan_policy_from_config(cfg, &pol);
 	if (plan_local_date(cfg->pins.timezone, now, -1, from) != ERR_OK ||
-	    plan_local_date(cfg->pins.timezone, now, HEALTH_UNMAPPED_AHEAD / 86400 + 1, to) != ERR_OK)
+	    plan_local_date(cfg->pins.timezone, now, ahead ? ahead / 86400 + 1 : 3650, to) != ERR_OK)
 		return ERRF(errbuf, ERR_CONFIG, "cannot use time zone '%s'", cfg->pins.timezone);
 	strbuf_addf(&sql, "SELECT %s FROM reservations r WHERE r.status = 'active' "
 		    "AND r.checkout_date >= ?1 AND r.checkin_date <= ?2 "
@@ -877,7 +877,7 @@ static enum err health_unmapped(sqlite3 *db, const struct config *cfg, time_t no
 			goto out;
 		if (!config_is_pin_type(cfg, r.type) ||
 		    plan_stay_instants(&pol, &r, NULL, &cin, &cout) != ERR_OK ||
-		    cout <= now || cin > now + HEALTH_UNMAPPED_AHEAD)
+		    cout <= now || (ahead && cin > now + ahead))
 			continue;
 		it = health_add(l);
 		xstrlcpy(it->resv, r.id, sizeof(it->resv));
@@ -923,8 +923,37 @@ enum err store_health(sqlite3 *db, const struct config *cfg, time_t now, struct 
 	if (e == ERR_OK)
 		e = health_jobs(db, now, &h->overdue, errbuf);
 	if (e == ERR_OK)
-		e = health_unmapped(db, cfg, now, &h->unmapped, errbuf);
+		e = store_unmapped(db, cfg, now, HEALTH_UNMAPPED_AHEAD, &h->unmapped, errbuf);
 	if (e != ERR_OK)
 		health_release(h);
 	return e;
+}
+
+enum err store_unmapped_warned(sqlite3 *db, const char *resv_id, const char *day, int *first,
+			       char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	enum err e;
+
+	*first = 0;
+	if ((e = db_prepare(db, "INSERT OR IGNORE INTO unmapped_warnings (reservation_id, warned_on) "
+			    "VALUES (?1, ?2)", &st, errbuf)) != ERR_OK)
+		return e;
+	sqlite3_bind_text(st, 1, resv_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, day, -1, SQLITE_STATIC);
+	if ((e = db_step_done(db, st, "cannot record a warning", errbuf)) == ERR_OK)
+		*first = sqlite3_changes(db) == 1;
+	return e;
+}
+
+enum err store_unmapped_forget(sqlite3 *db, const char *day, char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	enum err e;
+
+	if ((e = db_prepare(db, "DELETE FROM unmapped_warnings WHERE warned_on <> ?1", &st,
+			    errbuf)) != ERR_OK)
+		return e;
+	sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
+	return db_step_done(db, st, "cannot forget old warnings", errbuf);
 }

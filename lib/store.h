@@ -142,6 +142,17 @@ struct health {
 	struct health_list unmapped;    /* PIN-type bookings of a listing with no lock */
 };
 
+/* Active bookings of a PIN type on listings with no lock, not over at
+ * now, checking in within ahead seconds (0: any time), soonest first. */
+enum err store_unmapped(sqlite3 *db, const struct config *cfg, time_t now, long ahead,
+			struct health_list *l, char *errbuf);
+
+/* Once per day: *first = 1 the first time resv_id is recorded for day
+ * (YYYY-MM-DD), 0 after.  store_unmapped_forget() drops the other days. */
+enum err store_unmapped_warned(sqlite3 *db, const char *resv_id, const char *day, int *first,
+			       char *errbuf);
+enum err store_unmapped_forget(sqlite3 *db, const char *day, char *errbuf);
+
 /* Fill h at instant now (cfg: the windows and zone).  Release with
  * health_release(). */
 enum err store_health(sqlite3 *db, const struct config *cfg, time_t now, struct health *h,

@@ -119,3 +119,27 @@ expect 0 sr locks list --json
 [ "$(jqf "$T/out" '.[1] | "\(.listingId) \(.deviceId) \(.name) \(.pinLength) \(.timezone)"')" = "$L2 bf0123456789abcdefxyz2 null 6 America/New_York" ] ||
 	fail "locks list: $(cat "$T/out")"
 ok "jobs and locks list"
+
+# A booking on a listing with no lock gets no PIN: -v lists it, and a run
+# warns on stderr (cron mails it) once a day while it checks in within 14
+# days; -q silences the warning.
+L9=63dd7e20333d8b60be5109ff
+stays_data "$(resv 6650f1a2c3d4e5f6a7b80900 RV900 $L9 2026-12-12 2026-12-14)" \
+	"$(resv 6650f1a2c3d4e5f6a7b80901 RV901 $L9 2026-12-28 2026-12-30)"
+expect 0 sr --now $NOW run --force
+[ "$(grep -c 'no lock' "$T/err")" = 1 ] &&
+	grep -q "^stays-reconcile: reservation RV900 checks in 2026-12-12T18:00:00Z on listing $L9, which has no lock: its guest gets no PIN; map one with \`stays-reconcile locks add $L9 DEVICE_ID\`$" "$T/err" ||
+	fail "unmapped warning: $(cat "$T/err")"
+expect 0 sr --now 2026-12-01T12:30:00Z run
+[ ! -s "$T/err" ] || fail "warned twice on one day: $(cat "$T/err")"
+expect 0 sr -v --now 2026-12-01T13:00:00Z run
+grep -q "^no lock: reservation RV900 (6650f1a2c3d4e5f6a7b80900) on listing $L9 checks in 2026-12-12T18:00:00Z$" "$T/out" &&
+	grep -q "^no lock: reservation RV901 " "$T/out" || fail "-v unmapped list: $(cat "$T/out")"
+expect 0 sr -q --now 2026-12-02T12:00:00Z run
+[ ! -s "$T/err" ] || fail "-q warned: $(cat "$T/err")"
+expect 0 sr --now 2026-12-03T12:00:00Z run
+grep -q "reservation RV900 checks in" "$T/err" && ! grep -q RV901 "$T/err" ||
+	fail "next day: $(cat "$T/err")"
+[ "$(sql "SELECT reservation_id, warned_on FROM unmapped_warnings")" = "6650f1a2c3d4e5f6a7b80900|2026-12-03" ] ||
+	fail "unmapped_warnings: $(sql "SELECT * FROM unmapped_warnings")"
+ok "unmapped bookings: -v lists them, one warning a day within 14 days"
