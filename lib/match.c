@@ -350,7 +350,7 @@ static int word_points(const struct lside *l, const struct toks *d, struct why *
 		}
 	}
 	denom = l->name.nword + nd + found;
-	if (o2 == 0)
+	if (o2 == 0 || denom == 0)    /* o2 > 0 implies denom > 0 */
 		return 0;
 	return (int)(WORD_POINTS * (o2 < denom ? o2 : denom) / denom);
 }
