@@ -28,6 +28,7 @@
 #include "http.h"
 #include "ids.h"
 #include "lock.h"
+#include "onboard.h"
 #include "report.h"
 #include "run.h"
 #include "tz.h"
@@ -38,8 +39,10 @@ static void usage(FILE *f)
 	fputs("usage: stays-reconcile [GLOBAL] [run] [--dry-run] [--json] [--force]\n"
 	      "       stays-reconcile [GLOBAL] status [--json]\n"
 	      "       stays-reconcile [GLOBAL] init\n"
+	      "       stays-reconcile [GLOBAL] listings [--json]\n"
+	      "       stays-reconcile [GLOBAL] locks discover [--json]\n"
 	      "       stays-reconcile [GLOBAL] locks add LISTING_ID DEVICE_ID [--name NAME]\n"
-	      "                                [--pin-length N] [--timezone TZ]\n"
+	      "                                [--pin-length N] [--timezone TZ] [--no-check]\n"
 	      "       stays-reconcile [GLOBAL] locks rm LISTING_ID DEVICE_ID\n"
 	      "       stays-reconcile [GLOBAL] locks list [--json]\n"
 	      "       stays-reconcile [GLOBAL] jobs [--all] [--json]\n"
@@ -306,11 +309,12 @@ static int locks_list(struct global *g, sqlite3 *db, int json)
 
 /* A locks command line, checked. */
 struct locks_cmd {
-	const char *verb;               /* add|rm|list */
+	const char *verb;               /* add|rm|list|discover */
 	const char *listing, *device;   /* add, rm */
 	const char *name, *tz;          /* add: NULL when not given */
 	int pin_length;                 /* add: 0 when not given */
-	int json;                       /* list */
+	int json;                       /* list, discover */
+	int no_check;                   /* add: do not ask Tuya about the device */
 };
 
 static int locks_options(struct global *g, int argc, char **argv, struct locks_cmd *lc)
@@ -321,6 +325,7 @@ static int locks_options(struct global *g, int argc, char **argv, struct locks_c
 		{ "name", required_argument, NULL, OPT_NAME },
 		{ "pin-length", required_argument, NULL, OPT_PIN_LENGTH },
 		{ "timezone", required_argument, NULL, OPT_TIMEZONE },
+		{ "no-check", no_argument, NULL, OPT_NO_CHECK },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -333,6 +338,7 @@ static int locks_options(struct global *g, int argc, char **argv, struct locks_c
 		case OPT_JSON: lc->json = 1; break;
 		case OPT_NAME: lc->name = optarg; break;
 		case OPT_TIMEZONE: lc->tz = optarg; break;
+		case OPT_NO_CHECK: lc->no_check = 1; break;
 		case OPT_PIN_LENGTH: {
 			char *end;
 			long v = strtol(optarg, &end, 10);
@@ -354,9 +360,9 @@ static int locks_check(struct global *g, int argc, char **argv, struct locks_cmd
 {
 	const char *verb = lc->verb;
 
-	if (strcmp(verb, "list") == 0) {
-		if (argc || lc->name || lc->tz || lc->pin_length)
-			return cli_usage_error(g, "locks list takes only --json");
+	if (strcmp(verb, "list") == 0 || strcmp(verb, "discover") == 0) {
+		if (argc || lc->name || lc->tz || lc->pin_length || lc->no_check)
+			return cli_usage_error(g, "locks %s takes only --json", verb);
 		return -1;
 	}
 	if (strcmp(verb, "add") != 0 && strcmp(verb, "rm") != 0)
@@ -369,7 +375,8 @@ static int locks_check(struct global *g, int argc, char **argv, struct locks_cmd
 	if (!ids_device_valid(argv[1]))
 		return cli_usage_error(g, "bad device id '%s': letters, digits, '_' and '-' only (at most %d)",
 				       argv[1], TUYA_DEVICE_ID_MAX);
-	if (strcmp(verb, "rm") == 0 && (lc->name || lc->tz || lc->pin_length || lc->json))
+	if (strcmp(verb, "rm") == 0 &&
+	    (lc->name || lc->tz || lc->pin_length || lc->json || lc->no_check))
 		return cli_usage_error(g, "locks rm takes no options");
 	if (strcmp(verb, "add") == 0 && lc->json)
 		return cli_usage_error(g, "locks add does not take --json");
@@ -432,7 +439,7 @@ static int cmd_locks(struct global *g, int argc, char **argv)
 	enum err e;
 
 	if (argc < 2)
-		return cli_usage_error(g, "locks needs one of: add, rm, list");
+		return cli_usage_error(g, "locks needs one of: add, rm, list, discover");
 	lc.verb = argv[1];
 	argc--;
 	argv++;
@@ -442,6 +449,27 @@ static int cmd_locks(struct global *g, int argc, char **argv)
 	if ((e = cli_load_config(g, &cfg, 0)) != ERR_OK) {
 		config_release(&cfg);
 		return err_exitcode(e);
+	}
+	if (strcmp(lc.verb, "discover") == 0) {
+		char eb[ERRBUF_SIZE];
+
+		/* Read-only: discovering devices creates no database. */
+		if ((e = db_open(cfg.db_path, DB_READONLY, &db, eb)) != ERR_OK) {
+			cli_error(g, "%s", eb);
+			code = err_exitcode(e);
+		} else {
+			code = onboard_discover(g, &cfg, db, lc.json);
+		}
+		db_close(db);
+		config_release(&cfg);
+		return code;
+	}
+	/* Ask Tuya before the database is opened: nothing is written, and no
+	 * write transaction waits on the network. */
+	if (strcmp(lc.verb, "add") == 0 && !lc.no_check &&
+	    (code = onboard_check_device(g, &cfg, lc.device)) != 0) {
+		config_release(&cfg);
+		return code;
 	}
 	if (!(db = open_rw(g, &cfg, &e)))
 		code = err_exitcode(e);
@@ -526,6 +554,7 @@ static const struct cmd {
 	{ "status", cmd_status },
 	{ "init", cmd_init },
 	{ "locks", cmd_locks },
+	{ "listings", cmd_listings },
 	{ "jobs", cmd_jobs },
 };
 

@@ -554,3 +554,259 @@ enum err stays_get_reservation(struct stays_client *sc, const char *id, struct r
 	strbuf_release(&url);
 	return e;
 }
+
+/* ------------------------------------------------------------------------
+ * Listings
+ */
+
+void stays_listing_list_release(struct stays_listing_list *l)
+{
+	free(l->v);
+	strbuf_release(&l->errors);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Append s to out (size bytes) as display text: valid UTF-8 kept, control
+ * characters and invalid bytes as '?', truncated at a character. */
+static void add_text(char *out, size_t size, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t j = strlen(out);
+
+	while (*p) {
+		size_t n = 1, k;
+
+		if (*p >= 0xc2 && *p <= 0xf4) {
+			n = *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+			for (k = 1; k < n; k++)
+				if ((p[k] & 0xc0) != 0x80)
+					break;
+			if (k < n)
+				n = 0;
+		} else if (*p >= 0x80 || *p < 0x20 || *p == 0x7f) {
+			n = 0;
+		}
+		if (j + (n ? n : 1) + 1 > size)
+			break;
+		if (n) {
+			memcpy(out + j, p, n);
+			j += n;
+			p += n;
+		} else {
+			out[j++] = '?';
+			p++;
+		}
+	}
+	out[j] = '\0';
+}
+
+/* A string, null or absent member; "" unless a string.  -1 if another type. */
+static int opt_string(const cJSON *obj, const char *key, char *out, size_t size)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	out[0] = '\0';
+	if (!f || cJSON_IsNull(f))
+		return 0;
+	if (!cJSON_IsString(f) || !f->valuestring)
+		return -1;
+	add_text(out, size, f->valuestring);
+	return 0;
+}
+
+/* address: {"city", "street", "streetNumber" (number or string), "additional"}. */
+static const char *parse_address(const cJSON *it, struct stays_listing *l)
+{
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(it, "address"), *num;
+	char street[STAYS_TEXT_MAX], extra[STAYS_TEXT_MAX], nb[32] = "";
+
+	if (!a || cJSON_IsNull(a))
+		return NULL;
+	if (!cJSON_IsObject(a))
+		return "field 'address' is not an object";
+	if (opt_string(a, "city", l->city, sizeof(l->city)) < 0)
+		return "field 'address.city' is not a string";
+	if (opt_string(a, "street", street, sizeof(street)) < 0)
+		return "field 'address.street' is not a string";
+	if (opt_string(a, "additional", extra, sizeof(extra)) < 0)
+		return "field 'address.additional' is not a string";
+	num = cJSON_GetObjectItemCaseSensitive(a, "streetNumber");
+	if (cJSON_IsNumber(num) && num->valuedouble >= 0 && num->valuedouble < 1e9)
+		snprintf(nb, sizeof(nb), "%ld", (long)num->valuedouble);
+	else if (opt_string(a, "streetNumber", nb, sizeof(nb)) < 0)
+		return "field 'address.streetNumber' is not a number or a string";
+	add_text(l->address, sizeof(l->address), street);
+	if (nb[0]) {
+		if (l->address[0])
+			add_text(l->address, sizeof(l->address), " ");
+		add_text(l->address, sizeof(l->address), nb);
+	}
+	if (extra[0]) {
+		if (l->address[0])
+			add_text(l->address, sizeof(l->address), ", ");
+		add_text(l->address, sizeof(l->address), extra);
+	}
+	return NULL;
+}
+
+static const char *parse_listing(const cJSON *it, struct stays_listing *l, char *msg,
+				 size_t msgsize)
+{
+	const cJSON *f;
+	char q[48];
+
+	memset(l, 0, sizeof(*l));
+	if (!cJSON_IsObject(it))
+		return "not an object";
+	f = cJSON_GetObjectItemCaseSensitive(it, "_id");
+	if (!f)
+		return "missing field '_id'";
+	if (!cJSON_IsString(f) || !f->valuestring)
+		return "field '_id' is not a string";
+	if (!ids_listing_valid(f->valuestring)) {
+		quote_for_msg(f->valuestring, q, sizeof(q));
+		snprintf(msg, msgsize, "field '_id' is not a valid id: '%s'", q);
+		return msg;
+	}
+	xstrlcpy(l->id, f->valuestring, sizeof(l->id));
+	f = cJSON_GetObjectItemCaseSensitive(it, "id");
+	if (f && !cJSON_IsNull(f)) {
+		if (!cJSON_IsString(f) || !f->valuestring)
+			return "field 'id' is not a string";
+		if (!ids_code_valid(f->valuestring)) {
+			quote_for_msg(f->valuestring, q, sizeof(q));
+			snprintf(msg, msgsize, "field 'id' is not a valid short id: '%s'", q);
+			return msg;
+		}
+		xstrlcpy(l->code, f->valuestring, sizeof(l->code));
+	}
+	if (opt_string(it, "internalName", l->name, sizeof(l->name)) < 0)
+		return "field 'internalName' is not a string";
+	return parse_address(it, l);
+}
+
+enum err stays_parse_listings_page(const char *body, size_t len, size_t max_items,
+				   const char *where, struct stays_listing_list *out,
+				   size_t *count, char *errbuf)
+{
+	cJSON *root;
+	const cJSON *it;
+	size_t n, i = 0;
+	char msg[ERRBUF_SIZE];
+	enum err e;
+
+	*count = 0;
+	if ((e = parse_json(body, len, where, &root, errbuf)) != ERR_OK)
+		return e;
+	if (!cJSON_IsArray(root)) {
+		cJSON_Delete(root);
+		return ERRF(errbuf, ERR_PROTOCOL,
+			    "Stays sent a JSON %s for %s, expected an array of listings",
+			    cJSON_IsObject(root) ? "object" : "value", where);
+	}
+	n = (size_t)cJSON_GetArraySize(root);
+	if (n > max_items) {
+		cJSON_Delete(root);
+		return ERRF(errbuf, ERR_PROTOCOL,
+			    "Stays sent %zu listings for %s, more than the page limit of %zu",
+			    n, where, max_items);
+	}
+	cJSON_ArrayForEach(it, root) {
+		struct stays_listing l;
+		const char *why = parse_listing(it, &l, msg, sizeof(msg));
+
+		i++;
+		if (why) {
+			out->nerrors++;
+			if (l.id[0])
+				strbuf_addf(&out->errors, "listing %s: %s; skipped\n", l.id, why);
+			else
+				strbuf_addf(&out->errors, "%s, item %zu: %s; skipped\n", where, i,
+					    why);
+			continue;
+		}
+		out->v = xgrow(out->v, sizeof(*out->v), out->n + 1, &out->alloc);
+		out->v[out->n++] = l;
+	}
+	cJSON_Delete(root);
+	*count = n;
+	return ERR_OK;
+}
+
+struct lpos {
+	const struct stays_listing *l;
+	size_t i;               /* received order */
+};
+
+static int cmp_lpos(const void *a, const void *b)
+{
+	const struct lpos *x = a, *y = b;
+	int r = strcmp(x->l->id, y->l->id);
+
+	if (r)
+		return r;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Sort by id; of equal ids keep the last received. */
+static void listings_finish(struct stays_listing_list *out)
+{
+	struct lpos *ix;
+	struct stays_listing *v;
+	size_t i, k = 0;
+
+	if (out->n < 2)
+		return;
+	ix = xcalloc(out->n, sizeof(*ix));
+	for (i = 0; i < out->n; i++) {
+		ix[i].l = &out->v[i];
+		ix[i].i = i;
+	}
+	qsort(ix, out->n, sizeof(*ix), cmp_lpos);
+	v = xcalloc(out->n, sizeof(*v));
+	for (i = 0; i < out->n; i++)
+		if (i + 1 == out->n || strcmp(ix[i].l->id, ix[i + 1].l->id) != 0)
+			v[k++] = *ix[i].l;
+	free(ix);
+	free(out->v);
+	out->v = v;
+	out->alloc = out->n;
+	out->n = k;
+}
+
+enum err stays_listings(struct stays_client *sc, struct stays_listing_list *out,
+			char *errbuf)
+{
+	struct http_response resp = HTTP_RESPONSE_INIT;
+	struct strbuf url = STRBUF_INIT;
+	size_t count;
+	long skip = 0, page;
+	char where[64];
+	enum err e = ERR_OK;
+
+	for (page = 1;; page++) {
+		if (page > STAYS_MAX_PAGES) {
+			e = ERRF(errbuf, ERR_PROTOCOL, "Stays returned more than %d pages of listings; stopping",
+				 STAYS_MAX_PAGES);
+			break;
+		}
+		strbuf_reset(&url);
+		strbuf_addf(&url, "%s/external/v1/content/listings?status=active&skip=%ld&limit=%d",
+			    sc->base_url, skip, STAYS_PAGE_LIMIT);
+		snprintf(where, sizeof(where), "page %ld of the listings", page);
+		if ((e = get_with_retries(sc, url.buf, where, 0, &resp, errbuf)) != ERR_OK)
+			break;
+		e = stays_parse_listings_page(resp.body.buf ? resp.body.buf : "", resp.body.len,
+					      STAYS_PAGE_LIMIT, where, out, &count, errbuf);
+		if (e != ERR_OK)
+			break;
+		out->pages++;
+		if (count < STAYS_PAGE_LIMIT)
+			break;
+		skip += (long)count;
+	}
+	listings_finish(out);
+	http_response_release(&resp);
+	strbuf_release(&url);
+	return e;
+}

@@ -102,4 +102,56 @@ enum err stays_fetch(struct stays_client *sc, const char *from, const char *to,
 enum err stays_get_reservation(struct stays_client *sc, const char *id, struct resv *out,
 			       int *gone, char *errbuf);
 
+
+/* ------------------------------------------------------------------------
+ * Listings (stays-api.md §4): GET /external/v1/content/listings
+ * ?status=active&skip=N&limit=20, the same paging as reservations.
+ */
+
+#define STAYS_TEXT_MAX 128      /* buffer size for a name, city or address */
+
+struct stays_listing {
+	char id[ID_MAX + 1];            /* _id, by ids_listing_valid() */
+	char code[CODE_MAX + 1];        /* id (short id), by ids_code_valid(); ""
+	                                   when absent */
+	char name[STAYS_TEXT_MAX];      /* internalName; "" when absent */
+	char city[STAYS_TEXT_MAX];      /* address.city; "" when absent */
+	char address[STAYS_TEXT_MAX];   /* "street streetNumber, additional", the
+	                                   parts present; "" when none */
+};
+
+struct stays_listing_list {
+	struct stays_listing *v;        /* owned, sorted by id, no duplicates
+	                                   after stays_listings() */
+	size_t n, alloc;
+	struct strbuf errors;           /* one line per malformed listing */
+	long nerrors;
+	long pages;
+};
+#define STAYS_LISTING_LIST_INIT { NULL, 0, 0, STRBUF_INIT, 0, 0 }
+
+void stays_listing_list_release(struct stays_listing_list *l);
+
+/*
+ * Parse one page of listings (a JSON array of at most max_items objects)
+ * and append the valid ones to out.  An item without a valid "_id", with
+ * a non-string "id"/"internalName", a bad short id, or an "address" that
+ * is not an object, is one line in out->errors and skipped (not fatal).
+ * Text fields are kept as valid UTF-8 without control characters.
+ * *count receives the number of items.  ERR_PROTOCOL (message in errbuf)
+ * when the body is not such an array.
+ */
+enum err stays_parse_listings_page(const char *body, size_t len, size_t max_items,
+				   const char *where, struct stays_listing_list *out,
+				   size_t *count, char *errbuf);
+
+/*
+ * Every active listing, page after page until a short page, with the
+ * retries and errors of stays_fetch(); then sorted by _id, duplicates
+ * dropped (the later page wins).  out: initialised by the caller;
+ * released by the caller, also after an error.
+ */
+enum err stays_listings(struct stays_client *sc, struct stays_listing_list *out,
+			char *errbuf);
+
 #endif

@@ -558,14 +558,15 @@ out:
 }
 
 /*
- * What one ticket or password call owns; device_call() does the rest.  The
- * path is /v1.0/devices/{device}/door-lock/{resource}[/{id}][/{action}].
+ * What one device call owns; device_call() does the rest.  The path is
+ * /v1.0/devices/{device}/door-lock/{resource}[/{id}][/{action}], or
+ * /v1.0/devices/{device} when resource is NULL (the device itself).
  */
 struct device_op {
 	const char *what;       /* "create a temporary password", for messages */
 	const char *verb;       /* with an id: "get" -> "get temporary password 42" */
 	const char *method;     /* "GET", "POST", "PUT", "DELETE" */
-	const char *resource;   /* "temp-passwords" */
+	const char *resource;   /* "temp-passwords", or NULL */
 	const char *action;     /* after the id, or NULL */
 	int has_id;             /* the path carries id (checked before sending) */
 	int64_t id;
@@ -602,7 +603,10 @@ static enum err device_call(struct tuya_client *c, const char *device,
 	if (check_device(device, st, errbuf) < 0 ||
 	    (op->has_id && check_password_id(device, op->id, st, errbuf) < 0))
 		return ERR_DATA;
-	strbuf_addf(&path, "/v1.0/devices/%s/door-lock/%s", device, op->resource);
+	if (op->resource)
+		strbuf_addf(&path, "/v1.0/devices/%s/door-lock/%s", device, op->resource);
+	else
+		strbuf_addf(&path, "/v1.0/devices/%s", device);
 	if (op->has_id)
 		strbuf_addf(&path, "/%lld", (long long)op->id);
 	if (op->action)
@@ -807,4 +811,94 @@ enum err tuya_delete_temp_password(struct tuya_client *c, const char *device,
 	};
 
 	return device_call(c, device, &op, st, errbuf);
+}
+
+/* ------------------------------------------------------------------------
+ * Devices (tuya-api.md §7): what onboarding asks
+ */
+
+#define DEVICE_PAGE_SIZE 50     /* per page of the device list (tinytuya's) */
+#define DEVICE_MAX_PAGES 1000   /* a safety stop: 50,000 devices */
+
+/* The device asked for, and no other. */
+static enum err take_device(const struct tuya_client *c,
+			    const struct device_op *op, const cJSON *result,
+			    char *perr)
+{
+	struct tuya_device *out = op->out;
+	char want[TUYA_DEVICE_MAX + 1];
+	enum err e;
+
+	(void)c;
+	xstrlcpy(want, out->id, sizeof(want));
+	e = tuya_parse_device(result, out, perr);
+	if (!e && strcmp(out->id, want) != 0)
+		e = ERRF(perr, ERR_PROTOCOL, "answer is for device '%s'", out->id);
+	if (e) {
+		memset(out, 0, sizeof(*out));
+		xstrlcpy(out->id, want, sizeof(out->id));
+	}
+	return e;
+}
+
+enum err tuya_device_get(struct tuya_client *c, const char *device,
+			 struct tuya_device *out, struct tuya_status *st,
+			 char *errbuf)
+{
+	const struct device_op op = {
+		.what = "get the device", .method = "GET",
+		.take = take_device, .out = out,
+	};
+
+	memset(out, 0, sizeof(*out));
+	out->online = -1;
+	if (ids_device_valid(device))
+		xstrlcpy(out->id, device, sizeof(out->id));
+	return device_call(c, device, &op, st, errbuf);
+}
+
+enum err tuya_devices_list(struct tuya_client *c, struct tuya_device_list *out,
+			   struct tuya_status *st, char *errbuf)
+{
+	struct tuya_status dummy = TUYA_STATUS_INIT;
+	struct tuya_envelope env = TUYA_ENVELOPE_INIT;
+	struct strbuf path = STRBUF_INIT;
+	char key[TUYA_ROW_KEY_MAX] = "", prev[TUYA_ROW_KEY_MAX];
+	char perr[ERRBUF_SIZE];
+	int more = 1;
+	enum err e = ERR_OK;
+
+	if (!st)
+		st = &dummy;
+	status_reset(st);
+	while (more) {
+		if (out->pages >= DEVICE_MAX_PAGES) {
+			st->cls = TUYA_PERMANENT;
+			e = ERRF(errbuf, ERR_PROTOCOL,
+				 "tuya: cannot list devices: more than %d pages", DEVICE_MAX_PAGES);
+			break;
+		}
+		strbuf_reset(&path);
+		strbuf_addf(&path, "/v1.0/iot-01/associated-users/devices?size=%d",
+			    DEVICE_PAGE_SIZE);
+		if (key[0])
+			strbuf_addf(&path, "&last_row_key=%s", key);
+		e = call_api(c, "list devices", NULL, "GET", strbuf_str(&path), NULL, 0,
+			     &env, st, errbuf);
+		if (e)
+			break;
+		xstrlcpy(prev, key, sizeof(prev));
+		e = tuya_parse_device_page(env.result, out, &more, key, sizeof(key), perr);
+		if (!e && more && strcmp(key, prev) == 0)
+			e = ERRF(perr, ERR_PROTOCOL, "the next page key repeats '%s'", key);
+		if (e) {
+			st->cls = TUYA_PERMANENT;
+			e = ERRF(errbuf, e, "tuya: cannot list devices: %s", perr);
+			break;
+		}
+		tuya_envelope_release(&env);
+	}
+	tuya_envelope_release(&env);
+	strbuf_release(&path);
+	return e;
 }

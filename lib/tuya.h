@@ -244,4 +244,29 @@ enum err tuya_delete_temp_password(struct tuya_client *c, const char *device,
 				   int64_t id, struct tuya_status *st,
 				   char *errbuf);
 
+
+/*
+ * GET /v1.0/devices/{device} (tuya-api.md §7): the device's name,
+ * category, product and online state, in *out (its id is device).  A
+ * device the project cannot see - not linked, or unknown - is code 1106
+ * (TUYA_AUTH, ERR_PERM) on the real cloud and the fake; 2010 "device not
+ * exist" is TUYA_PERMANENT (ERR_DATA).  An answer for another id is
+ * ERR_PROTOCOL.
+ */
+enum err tuya_device_get(struct tuya_client *c, const char *device,
+			 struct tuya_device *out, struct tuya_status *st,
+			 char *errbuf);
+
+/*
+ * Every device linked to the project, GET
+ * /v1.0/iot-01/associated-users/devices?size=50[&last_row_key=K], page
+ * after page while has_more (tuya-api.md §7), appended to *out (initialise
+ * with TUYA_DEVICE_LIST_INIT; release with tuya_device_list_release()).
+ * Malformed entries are skipped into out->errors, not fatal.  A page key
+ * that repeats, or more than 1000 pages, is ERR_PROTOCOL (no endless
+ * loop).  Errors as for the calls above; out keeps the pages received.
+ */
+enum err tuya_devices_list(struct tuya_client *c, struct tuya_device_list *out,
+			   struct tuya_status *st, char *errbuf);
+
 #endif

@@ -345,3 +345,205 @@ enum err tuya_parse_create(const cJSON *result, int64_t *id, char *errbuf)
 	*id = (int64_t)v;
 	return ERR_OK;
 }
+
+/* ------------------------------------------------------------------------
+ * Devices
+ */
+
+#define MAX_PAGE_DEVICES 1000
+
+void tuya_device_list_release(struct tuya_device_list *l)
+{
+	free(l->v);
+	strbuf_release(&l->errors);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The length of the valid UTF-8 sequence at s (1-4), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned int cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1fu;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0fu;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* Copy a display text: valid UTF-8 kept, control characters and invalid
+ * bytes become '?', truncated at a character boundary. */
+static void copy_text(const char *s, char *out, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t j = 0, n;
+
+	while (*p) {
+		n = utf8_len(p);
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
+			if (j + 2 > size)
+				break;
+			out[j++] = '?';
+			p++;
+			continue;
+		}
+		if (j + n + 1 > size)
+			break;
+		memcpy(out + j, p, n);
+		j += n;
+		p += n;
+	}
+	out[j] = '\0';
+}
+
+/* A string field that may be null or absent ("" then); -1 if another type. */
+static int opt_text(const cJSON *obj, const char *name, char *out, size_t size)
+{
+	const cJSON *f = field(obj, name);
+
+	out[0] = '\0';
+	if (!f || cJSON_IsNull(f))
+		return 0;
+	if (!cJSON_IsString(f) || !f->valuestring)
+		return -1;
+	copy_text(f->valuestring, out, size);
+	return 0;
+}
+
+static int category_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') ||
+		      s[n] == '_') || n + 1 >= TUYA_CATEGORY_MAX)
+			return 0;
+	return 1;
+}
+
+enum err tuya_parse_device(const cJSON *obj, struct tuya_device *out,
+			   char *errbuf)
+{
+	const cJSON *id, *online;
+
+	memset(out, 0, sizeof(*out));
+	out->online = -1;
+	if (!cJSON_IsObject(obj))
+		return ERRF(errbuf, ERR_PROTOCOL, "device is not an object");
+	id = field(obj, "id");
+	if (!cJSON_IsString(id) || !id->valuestring || !ids_device_valid(id->valuestring))
+		return ERRF(errbuf, ERR_PROTOCOL, "device has no valid 'id'");
+	xstrlcpy(out->id, id->valuestring, sizeof(out->id));
+	if (opt_text(obj, "name", out->name, sizeof(out->name)) < 0)
+		return ERRF(errbuf, ERR_PROTOCOL, "device '%s': 'name' is not a string",
+			    out->id);
+	if (opt_text(obj, "product_name", out->product, sizeof(out->product)) < 0)
+		return ERRF(errbuf, ERR_PROTOCOL,
+			    "device '%s': 'product_name' is not a string", out->id);
+	if (opt_text(obj, "category", out->category, sizeof(out->category)) < 0 ||
+	    !category_valid(out->category))
+		return ERRF(errbuf, ERR_PROTOCOL,
+			    "device '%s': 'category' is not a category code", out->id);
+	online = field(obj, "online");
+	if (cJSON_IsBool(online))
+		out->online = cJSON_IsTrue(online);
+	else if (online && !cJSON_IsNull(online))
+		return ERRF(errbuf, ERR_PROTOCOL, "device '%s': 'online' is not a boolean",
+			    out->id);
+	return ERR_OK;
+}
+
+static int row_key_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+		      (s[n] >= '0' && s[n] <= '9') || strchr("._~-", s[n])) ||
+		    n + 1 >= TUYA_ROW_KEY_MAX)
+			return 0;
+	return n > 0;
+}
+
+enum err tuya_parse_device_page(const cJSON *result, struct tuya_device_list *out,
+				int *has_more, char *row_key, size_t size,
+				char *errbuf)
+{
+	const cJSON *devs, *more, *key, *it;
+	char perr[ERRBUF_SIZE];
+	size_t i = 0;
+	int n;
+
+	assert(size >= TUYA_ROW_KEY_MAX);
+	*has_more = 0;
+	row_key[0] = '\0';
+	if (!cJSON_IsObject(result))
+		return ERRF(errbuf, ERR_PROTOCOL, "device list result is not an object");
+	devs = field(result, "devices");
+	if (!cJSON_IsArray(devs))
+		return ERRF(errbuf, ERR_PROTOCOL, "device list has no 'devices' array");
+	n = cJSON_GetArraySize(devs);
+	if (n > MAX_PAGE_DEVICES)
+		return ERRF(errbuf, ERR_PROTOCOL, "device list page has more than %d devices",
+			    MAX_PAGE_DEVICES);
+	more = field(result, "has_more");
+	if (more && !cJSON_IsBool(more) && !cJSON_IsNull(more))
+		return ERRF(errbuf, ERR_PROTOCOL, "device list: 'has_more' is not a boolean");
+	if (cJSON_IsTrue(more)) {
+		key = field(result, "last_row_key");
+		if (!cJSON_IsString(key) || !key->valuestring ||
+		    !row_key_valid(key->valuestring))
+			return ERRF(errbuf, ERR_PROTOCOL,
+				    "device list has more pages but no valid 'last_row_key'");
+		xstrlcpy(row_key, key->valuestring, size);
+		*has_more = 1;
+	}
+	cJSON_ArrayForEach(it, devs) {
+		struct tuya_device d;
+
+		i++;
+		if (tuya_parse_device(it, &d, perr) != ERR_OK) {
+			out->nerrors++;
+			strbuf_addf(&out->errors, "tuya device list, page %ld, entry %zu: %s; skipped\n",
+				    out->pages + 1, i, perr);
+			continue;
+		}
+		out->v = xgrow(out->v, sizeof(*out->v), out->n + 1, &out->alloc);
+		out->v[out->n++] = d;
+	}
+	out->pages++;
+	return ERR_OK;
+}
+
+int tuya_is_lock(const char *category)
+{
+	static const char *const locks[] = {
+		"ms", "jtmspro", "jtmsbh", "jtmsjh", "msp", "mk", "videolock"
+	};
+
+	if (!category)
+		return 0;
+	for (size_t i = 0; i < sizeof(locks) / sizeof(*locks); i++)
+		if (strcmp(category, locks[i]) == 0)
+			return 1;
+	return 0;
+}

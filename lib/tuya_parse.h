@@ -19,6 +19,8 @@
 #include <cjson/cJSON.h>
 
 #include "err.h"
+#include "ids.h"
+#include "util.h"
 
 #define TUYA_TOKEN_MAX      256   /* buffer size for a token, NUL included */
 #define TUYA_TICKET_ID_MAX  64    /* buffer size for a ticket id */
@@ -133,5 +135,76 @@ enum err tuya_parse_create(const cJSON *result, int64_t *id, char *errbuf);
  * into a header, a path or a body, and of the strings it keeps from an
  * answer.  s is borrowed, not NULL. */
 int tuya_printable(const char *s, size_t max, int allow_space);
+
+
+/* ------------------------------------------------------------------------
+ * Devices (tuya-api.md §7)
+ */
+
+#define TUYA_DEV_TEXT_MAX   128   /* buffer size for a device name or product */
+#define TUYA_CATEGORY_MAX   32    /* buffer size for a category code */
+#define TUYA_ROW_KEY_MAX    256   /* buffer size for a last_row_key */
+
+/* One device as GET /v1.0/devices/{id} or the device list reports it.
+ * Only what onboarding shows is kept (never local_key). */
+struct tuya_device {
+	char id[TUYA_DEVICE_ID_MAX + 1];     /* by ids_device_valid() */
+	char name[TUYA_DEV_TEXT_MAX];        /* "" when absent; valid UTF-8, no
+	                                        control characters, truncated */
+	char category[TUYA_CATEGORY_MAX];    /* "" when absent; [a-z0-9_] */
+	char product[TUYA_DEV_TEXT_MAX];     /* product_name, as name */
+	int online;                          /* 1, 0, or -1 when absent */
+};
+
+/* The devices of a listing, and the entries that could not be read. */
+struct tuya_device_list {
+	struct tuya_device *v;  /* owned array of n */
+	size_t n, alloc;
+	struct strbuf errors;   /* one line per malformed entry, skipped */
+	long nerrors;
+	long pages;             /* pages received */
+};
+#define TUYA_DEVICE_LIST_INIT { NULL, 0, 0, STRBUF_INIT, 0, 0 }
+
+void tuya_device_list_release(struct tuya_device_list *l);
+
+/*
+ * Parse one device object: "id" a string ids_device_valid() accepts
+ * (required); "name", "category", "product_name" strings, null or absent;
+ * "online" a boolean, null or absent.  Other fields are ignored.  Returns
+ * ERR_OK with *out filled, or ERR_PROTOCOL naming the bad field.
+ */
+enum err tuya_parse_device(const cJSON *obj, struct tuya_device *out,
+			   char *errbuf);
+
+/*
+ * Parse one page of GET /v1.0/iot-01/associated-users/devices: an object
+ * with "devices" (an array of at most 1000 device objects), "has_more" (a
+ * boolean, absent = false) and, when has_more, "last_row_key" (1 to
+ * TUYA_ROW_KEY_MAX - 1 characters of [A-Za-z0-9._~-], since it goes back
+ * into a query string).  A malformed device is one line in out->errors
+ * and skipped; a malformed page is ERR_PROTOCOL and leaves out unchanged.
+ * Valid devices are appended to out; *has_more and row_key (size bytes)
+ * receive the paging state.
+ */
+enum err tuya_parse_device_page(const cJSON *result, struct tuya_device_list *out,
+				int *has_more, char *row_key, size_t size,
+				char *errbuf);
+
+/*
+ * Is a device of this category a door lock whose temporary passwords this
+ * program can manage?  The categories are those tuya-api.md §7 lists as
+ * locks seen in the wild:
+ *   ms        residential lock          jtmspro   lock (pro)
+ *   jtmsbh    lock (Bluetooth hub)      jtmsjh    lock (Zigbee hub)
+ *   msp       lock (lite)               mk        access-control keypad
+ *   videolock lock with camera
+ * "bxx" (a safe) is deliberately not a lock here: it guards contents, not
+ * a door of the unit, and handing its PIN to every guest is not what
+ * mapping a listing means.  Anything else (plugs "cz", lights "dj",
+ * sensors...) is not a lock.  `locks add --no-check` maps a device of any
+ * category for the cases this list gets wrong.  category may be NULL.
+ */
+int tuya_is_lock(const char *category);
 
 #endif

@@ -91,7 +91,7 @@ case1() {
 	new_case
 	R=a650f1a2c3d4e5f6a7b8e001 C=RVA01
 	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L1 $D1
+	expect 0 sr locks add --no-check $L1 $D1
 	expect 0 sr --now $NOW
 	pause_at pin
 	bg_pr --now $GEN
@@ -121,7 +121,7 @@ case1b() {
 	new_case
 	R=a650f1a2c3d4e5f6a7b8e011 C=RVA01B
 	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L1 $D1
+	expect 0 sr locks add --no-check $L1 $D1
 	expect 0 sr --now $NOW
 	pause_at ticket
 	bg_pr --now $GEN
@@ -161,7 +161,7 @@ case2() {
 	done
 	stays_data "$@"
 	R=a650f1a2c3d4e5f6a7b8f020
-	expect 0 sr locks add $L1 $D1
+	expect 0 sr locks add --no-check $L1 $D1
 	expect 0 sr --now $NOW
 	expect 0 pr --now $GEN
 	[ "$(creds $R $D1)" = "active " ] || fail "no PIN for RVB20: $(creds $R $D1)"
@@ -192,7 +192,7 @@ case2b() {
 	new_case "max_removals = 0"
 	RX=a650f1a2c3d4e5f6a7b8e021 RY=a650f1a2c3d4e5f6a7b8e022 RZ=a650f1a2c3d4e5f6a7b8e023
 	stays_data "$(resv $RX RVX $L1 2026-12-10 2026-12-12)" "$(resv $RZ RVZ $L1 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L1 $D1
+	expect 0 sr locks add --no-check $L1 $D1
 	expect 0 sr --now $NOW
 	expect 0 pr --now $GEN
 	stays_data "$(resv $RY RVY $L1 2026-12-11 2026-12-13)" "$(resv $RZ RVZ $L1 2026-12-10 2026-12-12 canceled)"
@@ -220,7 +220,7 @@ case3() {
 	new_case
 	R=a650f1a2c3d4e5f6a7b8e003 R2=a650f1a2c3d4e5f6a7b8e013 C=RVA03
 	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-12)" "$(resv $R2 $C $L1 2026-12-14 2026-12-16)"
-	expect 0 sr locks add $L1 $D1
+	expect 0 sr locks add --no-check $L1 $D1
 	expect 0 sr --now $NOW
 	hand=$(curl -sf -X POST --data "{\"device\":\"$D1\",\"name\":\"$C\",\"pin\":\"2468013\",\"effective_time\":$VF,\"invalid_time\":$VU}" \
 		"$URL/_fake/tuya/password" | jq -r .id)
@@ -267,7 +267,7 @@ case4() {
 	new_case
 	R=a650f1a2c3d4e5f6a7b8e004 C=RVA04
 	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L1 $D3
+	expect 0 sr locks add --no-check $L1 $D3
 	expect 0 sr --now $NOW
 	expect 0 pr --now $GEN
 	[ "$(creds $R $D3)" = "active " ] || fail "no PIN: $(creds $R $D3)"
@@ -299,7 +299,7 @@ case4z() {
 	new_case
 	R=a650f1a2c3d4e5f6a7b8e014 C=RVA04Z
 	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L1 $Z1
+	expect 0 sr locks add --no-check $L1 $Z1
 	expect 0 sr --now $NOW
 	online $Z1 false
 	expect 1 pr --now $GEN
@@ -328,7 +328,7 @@ case4f() {
 	new_case
 	R=a650f1a2c3d4e5f6a7b8e024 C=RVA04F
 	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L1 $Z2
+	expect 0 sr locks add --no-check $L1 $Z2
 	expect 0 sr --now $NOW
 	expect 1 pr --now $GEN
 	grep -q "lock $Z2 failed to take the PIN of $C" "$T/err" || fail "stderr: $(cat "$T/err")"
@@ -349,7 +349,7 @@ case6() {
 	new_case
 	R=a650f1a2c3d4e5f6a7b8e006 C=RVA06
 	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-14)"
-	expect 0 sr locks add $L1 $D1
+	expect 0 sr locks add --no-check $L1 $D1
 	expect 0 sr --now $NOW
 	pause_at listed
 	bg_pr --now $GEN
@@ -370,7 +370,7 @@ case7() {
 	new_case
 	R=a650f1a2c3d4e5f6a7b8e007 C=RVA07
 	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L1 $D1
+	expect 0 sr locks add --no-check $L1 $D1
 	expect 0 sr --now $NOW
 	expect 0 pr --now $GEN
 	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-14)"
@@ -396,7 +396,7 @@ case8() {
 	new_case "future_days = 10"
 	R=a650f1a2c3d4e5f6a7b8e008 C=RVA08
 	stays_data "$(resv $R $C $L1 2026-12-03 2026-12-05)"
-	expect 0 sr locks add $L1 $D1
+	expect 0 sr locks add --no-check $L1 $D1
 	expect 0 sr --now $NOW
 	expect 0 pr --now 2026-12-03T16:00:00Z
 	[ "$(creds $R $D1)" = "active " ] || fail "no PIN: $(creds $R $D1)"
@@ -419,7 +419,7 @@ case9() {
 	new_case
 	R=a650f1a2c3d4e5f6a7b8e009 C=RVA09
 	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L1 $D1
+	expect 0 sr locks add --no-check $L1 $D1
 	expect 0 sr --now $NOW
 	expect 0 pr --now $GEN
 	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-12 canceled '"2"')"
@@ -439,7 +439,7 @@ case11() {
 	new_case
 	R=a650f1a2c3d4e5f6a7b8e00b C=RVA11
 	stays_data "$(resv $R $C $L1 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L1 $D1
+	expect 0 sr locks add --no-check $L1 $D1
 	expect 0 sr --now $NOW
 	expect 0 pr -v --now 2026-12-13T12:00:00Z
 	grep -q "generate $C on lock $D1: the stay ended at 2026-12-12T14:00:00Z; no PIN" "$T/out" || fail "-v: $(cat "$T/out")"

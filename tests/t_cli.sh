@@ -50,15 +50,15 @@ ok "--now forms"
 expect 64 sr frobnicate
 grep -q "unknown command 'frobnicate'" "$T/err" || fail "unknown command: $(cat "$T/err")"
 expect 64 sr status --bogus
-expect 64 sr locks add onlyone
-expect 64 sr locks add $L1 dev1 --pin-length 3
-expect 64 sr locks add $L1 dev1 --timezone Nowhere/Land
-expect 64 sr locks add $L1 --timezone right/UTC dev1
+expect 64 sr locks add --no-check onlyone
+expect 64 sr locks add --no-check $L1 dev1 --pin-length 3
+expect 64 sr locks add --no-check $L1 dev1 --timezone Nowhere/Land
+expect 64 sr locks add --no-check $L1 --timezone right/UTC dev1
 # One validator per id kind: what the Tuya client refuses, locks add refuses.
-expect 64 sr locks add $L1 dev.1
+expect 64 sr locks add --no-check $L1 dev.1
 grep -q "bad device id 'dev.1'" "$T/err" || fail "device id with a dot: $(cat "$T/err")"
-expect 64 sr locks add $L1 "$(printf 'd%.0s' $(seq 65))"
-expect 64 sr locks add "$L1/x" dev1
+expect 64 sr locks add --no-check $L1 "$(printf 'd%.0s' $(seq 65))"
+expect 64 sr locks add --no-check "$L1/x" dev1
 grep -q "bad listing id" "$T/err" || fail "listing id with a slash: $(cat "$T/err")"
 expect 64 sr jobs extra
 expect 0 sr --help
@@ -68,8 +68,8 @@ grep -q '^stays-reconcile [0-9]' "$T/out" || fail "--version"
 ok "usage errors: 64"
 
 # locks: a lock belongs to one listing.
-expect 0 sr locks add $L1 dev1
-expect 65 sr locks add OTHERLISTING dev1
+expect 0 sr locks add --no-check $L1 dev1
+expect 65 sr locks add --no-check OTHERLISTING dev1
 grep -q "lock 'dev1' already belongs to listing '$L1'" "$T/err" || fail "lock owner: $(cat "$T/err")"
 expect 65 sr locks rm OTHERLISTING dev1
 expect 0 sr locks rm $L1 dev1

@@ -13,7 +13,7 @@ done
 stays_data "$@"
 start_fake
 write_config
-expect 0 sr locks add $L1 bf0123456789abcdefxyzq
+expect 0 sr locks add --no-check $L1 bf0123456789abcdefxyzq
 expect 0 sr --now $NOW
 dump > "$T/good"
 

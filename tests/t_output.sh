@@ -17,8 +17,8 @@ R3=$(resv d650f1a2c3d4e5f6a7b80003 RV003 $L1 2026-12-20 2026-12-22)
 stays_data "$R1" "$R2"
 start_fake
 write_config
-expect 0 sr locks add $L1 $D1
-expect 0 sr locks add $L1 $D2
+expect 0 sr locks add --no-check $L1 $D1
+expect 0 sr locks add --no-check $L1 $D2
 
 silent() {	# silent WHAT: nothing on stdout or stderr
 	[ ! -s "$T/out" ] || fail "$1 printed on stdout: $(cat "$T/out")"

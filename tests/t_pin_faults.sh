@@ -132,7 +132,7 @@ book() {
 	stays_data "$(resv $R $C $1 2026-12-10 2026-12-12)"
 	listing=$1
 	shift
-	expect 0 sr locks add $listing $D "$@"
+	expect 0 sr locks add --no-check $listing $D "$@"
 	expect 0 sr --now $NOW
 }
 
@@ -306,7 +306,7 @@ case3b() {
 	run_pr 1 --now $T1
 	[ "$(job_field "$job" status)" = failed ] || fail "status $(job_field "$job" status) after 1109"
 	grep -q 'locks add [^ ]* [^ ]* --pin-length' "$T/err" || fail "the message gives no remedy: $(cat "$T/err")"
-	expect 0 sr locks add $L03 $D --pin-length 6
+	expect 0 sr locks add --no-check $L03 $D --pin-length 6
 	[ "$(sql "SELECT pin_length FROM locks WHERE device_id = '$D'")" = 6 ] || fail "locks add did not change the length"
 	expect 0 sr --now $((T1 + 600))
 	run_pr 0 --now $((T1 + 600))
@@ -323,7 +323,7 @@ case4() {
 	R=c650f1a2c3d4e5f6a7b8c004 R2=c650f1a2c3d4e5f6a7b8c014
 	job="generate:$R:$D" job2="generate:$R2:$D"
 	stays_data "$(resv $R $C $L04 2026-12-10 2026-12-12)" "$(resv $R2 $C2 $L04 2026-12-12 2026-12-14)"
-	expect 0 sr locks add $L04 $D
+	expect 0 sr locks add --no-check $L04 $D
 	expect 0 sr --now $NOW
 	sed "s/^client_secret = $SECRET\$/client_secret = $WRONG_SECRET/" "$T/stays.conf" > "$T/wrong.conf"
 	chmod 600 "$T/wrong.conf"
@@ -367,7 +367,7 @@ case5() {
 	R=c650f1a2c3d4e5f6a7b8c005 R2=c650f1a2c3d4e5f6a7b8c015
 	job2="generate:$R2:$D"
 	stays_data "$(resv $R $C $L05 2026-12-10 2026-12-12)" "$(resv $R2 $C2 $L05 2026-12-11 2026-12-12)"
-	expect 0 sr locks add $L05 $D
+	expect 0 sr locks add --no-check $L05 $D
 	expect 0 sr --now $NOW
 	run_pr 0 --now $T1
 	truth $R $D $C
@@ -493,7 +493,7 @@ case8() {
 	GHOST=c650f1a2c3d4e5f6a7b8dead
 	job="generate:$R:$D" ghost="generate:$GHOST:$D"
 	stays_data "$(resv $R $C $L08 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L08 $D
+	expect 0 sr locks add --no-check $L08 $D
 	expect 0 sr --now $NOW
 	vf=$(date -u -d 2026-12-10T18:00:00Z +%s) vu=$(date -u -d 2026-12-12T14:00:00Z +%s)
 	now0=$(date -u -d $NOW +%s)
@@ -517,14 +517,14 @@ case9() {
 	A=fc09lockA123456789abcd B=fc09lockB123456789abcd
 	R=c650f1a2c3d4e5f6a7b8c009 C=RVF09
 	stays_data "$(resv $R $C $L09 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L09 $A
+	expect 0 sr locks add --no-check $L09 $A
 	expect 0 sr --now $NOW
 	run_pr 0 --now $T1
 	[ "$(live_passwords $A $C)" = 1 ] || fail "no password on A"
 	truth $R $A $C
 	pinA=$(lock_field $A $C pin)
 	expect 0 sr locks rm $L09 $A
-	expect 0 sr locks add $L09 $B
+	expect 0 sr locks add --no-check $L09 $B
 	expect 0 sr --now $((T1 + 3600))
 	[ "$(job_field "revoke:$R:$A" status)" = pending ] || fail "no revoke due on A: $(sql "SELECT id, status, due_at FROM pin_jobs")"
 	[ "$(job_field "generate:$R:$B" status)" = pending ] || fail "no generate on B: $(sql "SELECT id, status, due_at FROM pin_jobs")"
@@ -547,7 +547,7 @@ case10() {
 	D=fc10lock0123456789abcd R=c650f1a2c3d4e5f6a7b8c010 C=RVF10
 	R2=c650f1a2c3d4e5f6a7b8c020 C2=RVF10B
 	stays_data "$(resv $R $C $L10 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L10 $D
+	expect 0 sr locks add --no-check $L10 $D
 	expect 0 sr --now $NOW
 	hold_lock "$T/stays.db.pin.lock"
 	dump > "$T/before"
@@ -633,8 +633,8 @@ case12() {
 	L12A=63dd7e20333d8b60be51c12a L12B=63dd7e20333d8b60be51c12b
 	stays_data "$(resv $R1 RVF12A $L12A 2026-12-10 2026-12-12)" \
 		"$(resv $R2 RVF12B $L12B 2026-12-10 2026-12-12)"
-	expect 0 sr locks add $L12A $DA
-	expect 0 sr locks add $L12B $DB
+	expect 0 sr locks add --no-check $L12A $DA
+	expect 0 sr locks add --no-check $L12B $DB
 	expect 0 sr --now $NOW
 	run_pr 77 --now $T1
 	grep -q "job generate:$R1:$DA left pending: Tuya denies access to lock $DA" "$T/err" ||

@@ -304,6 +304,101 @@ static void test_dedup(void **state)
 	fetch_result_release(&fr);
 }
 
+
+/* ---- listings ------------------------------------------------------------ */
+
+static enum err parse_listings(const char *body, struct stays_listing_list *l, size_t *count,
+			       char *eb)
+{
+	return stays_parse_listings_page(body, strlen(body), STAYS_PAGE_LIMIT, "page 1 of the listings",
+					 l, count, eb);
+}
+
+static void test_listings_good(void **state)
+{
+	static const char body[] =
+		"[{\"_id\":\"63dd7e20333d8b60be510f9c\",\"id\":\"PY02H\",\"internalName\":\"Celso AP 1\","
+		"\"status\":\"active\",\"address\":{\"countryCode\":\"BR\",\"city\":\"Volta Redonda\","
+		"\"street\":\"Rua A\",\"streetNumber\":313,\"additional\":\"AP1\"},\"_mstitle\":{}},"
+		" {\"_id\":\"63dd7e20333d8b60be510fa0\",\"id\":\"IP11G\",\"internalName\":\"Ipanema \\u00e9 11\","
+		"\"address\":{\"city\":\"Rio\",\"streetNumber\":\"12B\"}},"
+		" {\"_id\":\"63dd7e20333d8b60be510fa1\"}]";
+	struct stays_listing_list l = STAYS_LISTING_LIST_INIT;
+	size_t count = 0;
+	char eb[ERRBUF_SIZE];
+
+	(void)state;
+	assert_int_equal(parse_listings(body, &l, &count, eb), ERR_OK);
+	assert_int_equal(count, 3);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.nerrors, 0);
+	assert_string_equal(l.v[0].id, "63dd7e20333d8b60be510f9c");
+	assert_string_equal(l.v[0].code, "PY02H");
+	assert_string_equal(l.v[0].name, "Celso AP 1");
+	assert_string_equal(l.v[0].city, "Volta Redonda");
+	assert_string_equal(l.v[0].address, "Rua A 313, AP1");
+	assert_string_equal(l.v[1].name, "Ipanema \xc3\xa9 11");
+	assert_string_equal(l.v[1].address, "12B");
+	assert_string_equal(l.v[2].code, "");
+	assert_string_equal(l.v[2].name, "");
+	assert_string_equal(l.v[2].city, "");
+	stays_listing_list_release(&l);
+}
+
+/* Malformed listings are reported and skipped; the rest is kept. */
+static void test_listings_bad_items(void **state)
+{
+	static const char body[] =
+		"[1, {\"id\":\"NOID\"}, {\"_id\":42}, {\"_id\":\"bad/id\"},"
+		" {\"_id\":\"L2\",\"id\":7}, {\"_id\":\"L3\",\"internalName\":[]},"
+		" {\"_id\":\"L4\",\"address\":\"Rua A\"}, {\"_id\":\"L5\",\"address\":{\"city\":1}},"
+		" {\"_id\":\"L6\",\"id\":\"has space\"},"
+		" {\"_id\":\"L7\",\"internalName\":\"ok\\u0007bell\"}]";
+	struct stays_listing_list l = STAYS_LISTING_LIST_INIT;
+	size_t count = 0;
+	char eb[ERRBUF_SIZE];
+
+	(void)state;
+	assert_int_equal(parse_listings(body, &l, &count, eb), ERR_OK);
+	assert_int_equal(count, 10);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.nerrors, 9);
+	assert_string_equal(l.v[0].id, "L7");
+	assert_string_equal(l.v[0].name, "ok?bell");
+	assert_non_null(strstr(strbuf_str(&l.errors), "item 1: not an object"));
+	assert_non_null(strstr(strbuf_str(&l.errors), "missing field '_id'"));
+	assert_non_null(strstr(strbuf_str(&l.errors), "listing L4: field 'address' is not an object"));
+	assert_non_null(strstr(strbuf_str(&l.errors), "listing L5: field 'address.city'"));
+	stays_listing_list_release(&l);
+}
+
+/* Pages that are not an array of at most 20 items are protocol errors. */
+static void test_listings_bad_pages(void **state)
+{
+	static const char *const bodies[] = {
+		"", "{}", "{\"message\":\"x\"}", "[", "[] x", "<html>", "null", "\"a\"",
+	};
+	struct stays_listing_list l = STAYS_LISTING_LIST_INIT;
+	struct strbuf big = STRBUF_INIT;
+	size_t count;
+	char eb[ERRBUF_SIZE];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(*bodies); i++)
+		assert_int_equal(parse_listings(bodies[i], &l, &count, eb), ERR_PROTOCOL);
+	strbuf_adds(&big, "[");
+	for (int i = 0; i < 21; i++)
+		strbuf_addf(&big, "%s{\"_id\":\"L%d\"}", i ? "," : "", i);
+	strbuf_adds(&big, "]");
+	assert_int_equal(parse_listings(strbuf_str(&big), &l, &count, eb), ERR_PROTOCOL);
+	assert_non_null(strstr(eb, "more than the page limit"));
+	assert_int_equal(l.n, 0);
+	assert_int_equal(parse_listings("[]", &l, &count, eb), ERR_OK);
+	assert_int_equal(count, 0);
+	strbuf_release(&big);
+	stays_listing_list_release(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +411,9 @@ int main(void)
 		cmocka_unit_test(test_empty_page),
 		cmocka_unit_test(test_huge_page),
 		cmocka_unit_test(test_dedup),
+		cmocka_unit_test(test_listings_good),
+		cmocka_unit_test(test_listings_bad_items),
+		cmocka_unit_test(test_listings_bad_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

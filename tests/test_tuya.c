@@ -1430,6 +1430,157 @@ static void test_client_unreachable(void **state)
 	http_free(h);
 }
 
+
+/* ---- devices ------------------------------------------------------------- */
+
+static cJSON *js(const char *text)
+{
+	cJSON *j = cJSON_Parse(text);
+
+	assert_non_null(j);
+	return j;
+}
+
+static void test_parse_device(void **state)
+{
+	static const char *const bad[] = {
+		"[]", "{}", "{\"id\":7}", "{\"id\":\"a/b\"}", "{\"id\":\"\"}",
+		"{\"id\":\"d1\",\"name\":1}", "{\"id\":\"d1\",\"product_name\":{}}",
+		"{\"id\":\"d1\",\"category\":\"Has Caps\"}", "{\"id\":\"d1\",\"category\":2}",
+		"{\"id\":\"d1\",\"online\":\"yes\"}",
+	};
+	struct tuya_device d;
+	char eb[ERRBUF_SIZE];
+	cJSON *j;
+
+	(void)state;
+	j = js("{\"id\":\"bf01\",\"name\":\"Porta \\u00e9\\u0001\",\"category\":\"jtmspro\","
+	       "\"product_name\":\"Lock X\",\"online\":false,\"local_key\":\"k\",\"uid\":\"u\"}");
+	assert_int_equal(tuya_parse_device(j, &d, eb), ERR_OK);
+	assert_string_equal(d.id, "bf01");
+	assert_string_equal(d.name, "Porta \xc3\xa9?");
+	assert_string_equal(d.category, "jtmspro");
+	assert_string_equal(d.product, "Lock X");
+	assert_int_equal(d.online, 0);
+	cJSON_Delete(j);
+	j = js("{\"id\":\"bf02\",\"name\":null}");
+	assert_int_equal(tuya_parse_device(j, &d, eb), ERR_OK);
+	assert_string_equal(d.name, "");
+	assert_string_equal(d.category, "");
+	assert_int_equal(d.online, -1);
+	cJSON_Delete(j);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		j = js(bad[i]);
+		if (tuya_parse_device(j, &d, eb) != ERR_PROTOCOL)
+			fail_msg("accepted %s", bad[i]);
+		cJSON_Delete(j);
+	}
+}
+
+static void test_parse_device_page(void **state)
+{
+	static const char *const bad[] = {
+		"[]", "{}", "{\"devices\":{}}", "{\"devices\":[],\"has_more\":1}",
+		"{\"devices\":[],\"has_more\":true}",
+		"{\"devices\":[],\"has_more\":true,\"last_row_key\":\"\"}",
+		"{\"devices\":[],\"has_more\":true,\"last_row_key\":\"a&b=c\"}",
+		"{\"devices\":[],\"has_more\":true,\"last_row_key\":7}",
+	};
+	struct tuya_device_list l = TUYA_DEVICE_LIST_INIT;
+	char eb[ERRBUF_SIZE], key[TUYA_ROW_KEY_MAX];
+	int more = -1;
+	cJSON *j;
+
+	(void)state;
+	j = js("{\"devices\":[{\"id\":\"d1\",\"category\":\"ms\"},{\"id\":\"bad id\"},7,"
+	       "{\"id\":\"d2\",\"category\":\"cz\"}],\"has_more\":true,\"last_row_key\":\"d2\","
+	       "\"total\":5}");
+	assert_int_equal(tuya_parse_device_page(j, &l, &more, key, sizeof(key), eb), ERR_OK);
+	cJSON_Delete(j);
+	assert_int_equal(more, 1);
+	assert_string_equal(key, "d2");
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.nerrors, 2);
+	assert_non_null(strstr(strbuf_str(&l.errors), "page 1, entry 2: device has no valid 'id'"));
+	assert_int_equal(l.pages, 1);
+	j = js("{\"devices\":[{\"id\":\"d3\"}],\"has_more\":false}");
+	assert_int_equal(tuya_parse_device_page(j, &l, &more, key, sizeof(key), eb), ERR_OK);
+	cJSON_Delete(j);
+	assert_int_equal(more, 0);
+	assert_string_equal(key, "");
+	assert_int_equal(l.n, 3);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		j = js(bad[i]);
+		if (tuya_parse_device_page(j, &l, &more, key, sizeof(key), eb) != ERR_PROTOCOL)
+			fail_msg("accepted %s", bad[i]);
+		cJSON_Delete(j);
+	}
+	assert_int_equal(l.n, 3);
+	tuya_device_list_release(&l);
+}
+
+static void test_is_lock(void **state)
+{
+	(void)state;
+	assert_true(tuya_is_lock("ms"));
+	assert_true(tuya_is_lock("jtmspro"));
+	assert_true(tuya_is_lock("videolock"));
+	assert_true(tuya_is_lock("mk"));
+	assert_false(tuya_is_lock("cz"));
+	assert_false(tuya_is_lock("bxx"));
+	assert_false(tuya_is_lock("MS"));
+	assert_false(tuya_is_lock(""));
+	assert_false(tuya_is_lock(NULL));
+}
+
+static void test_client_devices(void **state)
+{
+	static const struct fake_resp r[] = {
+		{ 200, "{\"success\":true,\"result\":{\"id\":\"" DEV "\",\"name\":\"Front\","
+		  "\"category\":\"ms\",\"product_name\":\"Lock\",\"online\":true}}", NULL },
+		{ 200, "{\"success\":true,\"result\":{\"id\":\"other\",\"category\":\"ms\"}}", NULL },
+		{ 200, "{\"success\":false,\"code\":1106,\"msg\":\"permission deny\"}", NULL },
+		{ 200, "{\"success\":true,\"result\":{\"devices\":[{\"id\":\"d1\"},{\"id\":\"d2\"}],"
+		  "\"has_more\":true,\"last_row_key\":\"d2\"}}", NULL },
+		{ 200, "{\"success\":true,\"result\":{\"devices\":[{\"id\":\"d3\",\"category\":\"cz\"}],"
+		  "\"has_more\":false}}", NULL },
+		{ 200, "{\"success\":true,\"result\":{\"devices\":[],\"has_more\":true,"
+		  "\"last_row_key\":\"k\"}}", NULL },
+		{ 200, "{\"success\":true,\"result\":{\"devices\":[],\"has_more\":true,"
+		  "\"last_row_key\":\"k\"}}", NULL },
+	};
+	struct tuya_device_list l = TUYA_DEVICE_LIST_INIT;
+	struct tuya_device d;
+	struct env e;
+
+	(void)state;
+	env_start(&e, r, 7, 1700000002000LL, 1);
+	assert_int_equal(tuya_device_get(e.c, DEV, &d, &e.st, e.err), ERR_OK);
+	assert_string_equal(d.name, "Front");
+	assert_int_equal(d.online, 1);
+	assert_int_equal(tuya_device_get(e.c, DEV, &d, &e.st, e.err), ERR_PROTOCOL);
+	assert_non_null(strstr(e.err, "answer is for device 'other'"));
+	assert_int_equal(tuya_device_get(e.c, DEV, &d, &e.st, e.err), ERR_PERM);
+	assert_int_equal(e.st.code, 1106);
+	assert_non_null(strstr(e.err, "tuya code 1106: permission deny"));
+	assert_int_equal(tuya_device_get(e.c, "a/b", &d, &e.st, e.err), ERR_DATA);
+	assert_int_equal(tuya_devices_list(e.c, &l, &e.st, e.err), ERR_OK);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.pages, 2);
+	assert_string_equal(l.v[2].category, "cz");
+	tuya_device_list_release(&l);
+	/* a page key that repeats ends the listing */
+	assert_int_equal(tuya_devices_list(e.c, &l, &e.st, e.err), ERR_PROTOCOL);
+	assert_non_null(strstr(e.err, "repeats"));
+	tuya_device_list_release(&l);
+	env_stop(&e, 7);
+	assert_request_line(e.f.req[0], "GET /v1.0/devices/" DEV);
+	assert_request_line(e.f.req[3], "GET /v1.0/iot-01/associated-users/devices?size=50");
+	assert_request_line(e.f.req[4],
+			    "GET /v1.0/iot-01/associated-users/devices?size=50&last_row_key=d2");
+	env_free(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1461,6 +1612,10 @@ int main(void)
 		cmocka_unit_test(test_client_get),
 		cmocka_unit_test(test_client_bad_args),
 		cmocka_unit_test(test_client_unreachable),
+		cmocka_unit_test(test_parse_device),
+		cmocka_unit_test(test_parse_device_page),
+		cmocka_unit_test(test_is_lock),
+		cmocka_unit_test(test_client_devices),
 	};
 	int rc;
 

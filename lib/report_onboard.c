@@ -1,0 +1,115 @@
+/*
+ * report_onboard.c - JSON and tables of `listings` and `locks discover`
+ * (report_onboard.h).  The locks table is small (one row per mapped
+ * device), so the joins are plain scans.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+#include "report_onboard.h"
+#include "tuya_parse.h"
+#include "banned.h"
+
+/* The listing the device is mapped to, or NULL. */
+static const char *listing_of(const char *device, const struct lock_map *locks,
+			      size_t nlocks)
+{
+	for (size_t i = 0; i < nlocks; i++)
+		if (strcmp(locks[i].device, device) == 0)
+			return locks[i].listing;
+	return NULL;
+}
+
+cJSON *report_listings_json(const struct stays_listing *v, size_t n,
+			    const struct lock_map *locks, size_t nlocks)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject(), *devs;
+
+		cJSON_AddStringToObject(o, "id", v[i].id);
+		report_add_str(o, "shortId", v[i].code);
+		report_add_str(o, "internalName", v[i].name);
+		report_add_str(o, "city", v[i].city);
+		report_add_str(o, "address", v[i].address);
+		devs = cJSON_AddArrayToObject(o, "devices");
+		for (size_t k = 0; k < nlocks; k++) {
+			cJSON *d;
+
+			if (strcmp(locks[k].listing, v[i].id) != 0)
+				continue;
+			d = cJSON_CreateObject();
+			cJSON_AddStringToObject(d, "deviceId", locks[k].device);
+			report_add_str(d, "name", locks[k].name);
+			cJSON_AddItemToArray(devs, d);
+		}
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+#define LISTINGS_ROW "%-26s %-8s %-28s %-20s %s\n"
+
+void report_listings_table(const struct stays_listing *v, size_t n,
+			   const struct lock_map *locks, size_t nlocks,
+			   struct strbuf *out)
+{
+	if (n)
+		strbuf_addf(out, LISTINGS_ROW, "LISTING", "SHORT", "NAME", "CITY", "DEVICES");
+	for (size_t i = 0; i < n; i++) {
+		struct strbuf devs = STRBUF_INIT;
+
+		for (size_t k = 0; k < nlocks; k++)
+			if (strcmp(locks[k].listing, v[i].id) == 0)
+				strbuf_addf(&devs, "%s%s", devs.len ? "," : "", locks[k].device);
+		strbuf_addf(out, LISTINGS_ROW, v[i].id, v[i].code[0] ? v[i].code : "-",
+			    v[i].name[0] ? v[i].name : "-", v[i].city[0] ? v[i].city : "-",
+			    devs.len ? strbuf_str(&devs) : "-");
+		strbuf_release(&devs);
+	}
+}
+
+cJSON *report_devices_json(const struct tuya_device *v, size_t n,
+			   const struct lock_map *locks, size_t nlocks)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; i < n; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "id", v[i].id);
+		report_add_str(o, "name", v[i].name);
+		report_add_str(o, "category", v[i].category);
+		report_add_str(o, "product", v[i].product);
+		if (v[i].online < 0)
+			cJSON_AddNullToObject(o, "online");
+		else
+			cJSON_AddBoolToObject(o, "online", v[i].online);
+		cJSON_AddBoolToObject(o, "isLock", tuya_is_lock(v[i].category));
+		report_add_str(o, "listingId", listing_of(v[i].id, locks, nlocks));
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
+#define DEVICES_ROW "%-24s %-24s %-9s %-20s %-7s %-4s %s\n"
+
+void report_devices_table(const struct tuya_device *v, size_t n,
+			  const struct lock_map *locks, size_t nlocks,
+			  struct strbuf *out)
+{
+	if (n)
+		strbuf_addf(out, DEVICES_ROW, "DEVICE", "NAME", "CATEGORY", "PRODUCT", "ONLINE",
+			    "LOCK", "LISTING");
+	for (size_t i = 0; i < n; i++) {
+		const char *l = listing_of(v[i].id, locks, nlocks);
+
+		strbuf_addf(out, DEVICES_ROW, v[i].id, v[i].name[0] ? v[i].name : "-",
+			    v[i].category[0] ? v[i].category : "-",
+			    v[i].product[0] ? v[i].product : "-",
+			    v[i].online < 0 ? "-" : v[i].online ? "yes" : "no",
+			    tuya_is_lock(v[i].category) ? "yes" : "no", l ? l : "-");
+	}
+}
