@@ -296,3 +296,136 @@ out:
 	tuya_conn_release(&t);
 	return code;
 }
+
+/* ---- locks suggest --------------------------------------------------------- */
+
+/* [stays] configured; 0 or 78 after the messages. */
+static int need_stays(struct global *g, const struct config *cfg, const char *why)
+{
+	struct strbuf errs = STRBUF_INIT;
+	enum err e = config_require(cfg, CONFIG_NEED_STAYS, &errs);
+
+	if (e != ERR_OK) {
+		cli_error_lines(g, strbuf_str(&errs));
+		cli_error(g, "%s needs the [stays] credentials", why);
+	}
+	strbuf_release(&errs);
+	return e == ERR_OK ? 0 : err_exitcode(e);
+}
+
+static int mapped_listing(const char *id, const struct lock_map *locks, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(locks[i].listing, id) == 0)
+			return 1;
+	return 0;
+}
+
+static int mapped_device(const char *id, const struct lock_map *locks, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(locks[i].device, id) == 0)
+			return 1;
+	return 0;
+}
+
+/* What is left to pair: listings with no lock, and locks on no listing. */
+struct unmapped {
+	const struct stays_listing **l;
+	const struct tuya_device **d;
+	struct match_listing *ml;
+	struct match_device *md;
+	size_t nl, nd;
+};
+
+static void unmapped_build(struct unmapped *u, const struct stays_listing_list *ll,
+			   const struct tuya_device_list *dl, const struct lock_map *locks,
+			   size_t nlocks)
+{
+	memset(u, 0, sizeof(*u));
+	u->l = xcalloc(ll->n + 1, sizeof(*u->l));
+	u->ml = xcalloc(ll->n + 1, sizeof(*u->ml));
+	u->d = xcalloc(dl->n + 1, sizeof(*u->d));
+	u->md = xcalloc(dl->n + 1, sizeof(*u->md));
+	for (size_t i = 0; i < ll->n; i++) {
+		const struct stays_listing *x = &ll->v[i];
+
+		if (mapped_listing(x->id, locks, nlocks))
+			continue;
+		u->l[u->nl] = x;
+		u->ml[u->nl++] = (struct match_listing){ x->id, x->code, x->name,
+							 x->city[0] ? x->city : x->address };
+	}
+	for (size_t i = 0; i < dl->n; i++) {
+		const struct tuya_device *x = &dl->v[i];
+
+		if (!tuya_is_lock(x->category) || mapped_device(x->id, locks, nlocks))
+			continue;
+		u->d[u->nd] = x;
+		u->md[u->nd++] = (struct match_device){ x->id, x->name, 0 };
+	}
+}
+
+static void unmapped_release(struct unmapped *u)
+{
+	free(u->l);
+	free(u->ml);
+	free(u->d);
+	free(u->md);
+}
+
+static void suggest_print(const struct global *g, const struct unmapped *u,
+			  const struct match_pair *p, size_t n, int json)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	if (json) {
+		cli_print_json(report_suggest_json(p, n, u->l, u->d, g->config_path));
+		return;
+	}
+	report_suggest_text(p, n, u->l, u->d, g->config_path, &out);
+	if (!n)
+		strbuf_addf(&out, "no suggestion: %zu listing%s and %zu lock%s are not mapped\n",
+			    u->nl, u->nl == 1 ? "" : "s", u->nd, u->nd == 1 ? "" : "s");
+	fputs(strbuf_str(&out), stdout);
+	strbuf_release(&out);
+}
+
+int onboard_suggest(struct global *g, const struct config *cfg, sqlite3 *db, int json)
+{
+	struct stays_listing_list ll = STAYS_LISTING_LIST_INIT;
+	struct tuya_device_list dl = TUYA_DEVICE_LIST_INIT;
+	struct tuya_status st = TUYA_STATUS_INIT;
+	struct match_pair *pairs = NULL;
+	struct lock_map *locks = NULL;
+	struct unmapped u = { 0 };
+	size_t nlocks = 0, n;
+	struct tuya_conn t;
+	char eb[ERRBUF_SIZE];
+	int code;
+	enum err e;
+
+	memset(&t, 0, sizeof(t));
+	if ((code = need_stays(g, cfg, "locks suggest")) != 0 ||
+	    (code = tuya_connect(g, cfg, "locks suggest", &t)) != 0 ||
+	    (code = read_locks(g, db, &locks, &nlocks)) != 0 ||
+	    (code = listings_fetch(g, cfg, &ll)) != 0)
+		goto out;
+	if ((e = tuya_devices_list(t.c, &dl, &st, eb)) != ERR_OK) {
+		cli_error(g, "%s", eb);
+		code = err_exitcode(e);
+		goto out;
+	}
+	unmapped_build(&u, &ll, &dl, locks, nlocks);
+	n = match_suggest(u.ml, u.nl, u.md, u.nd, &pairs);
+	suggest_print(g, &u, pairs, n, json);
+	code = warn_items(g, &ll.errors, ll.nerrors) | warn_items(g, &dl.errors, dl.nerrors);
+out:
+	free(pairs);
+	unmapped_release(&u);
+	stays_listing_list_release(&ll);
+	tuya_device_list_release(&dl);
+	free(locks);
+	tuya_conn_release(&t);
+	return code;
+}

@@ -26,6 +26,14 @@ int cmd_listings(struct global *g, int argc, char **argv);
 int onboard_discover(struct global *g, const struct config *cfg, sqlite3 *db, int json);
 
 /*
+ * locks suggest [--json]: the Stays listings with no lock and the Tuya
+ * locks on no listing, paired by their names (lib/match.h), best first,
+ * each with the `locks add` command that would map it.  Maps nothing.
+ * cfg and db as for onboard_discover(); needs both [stays] and [tuya].
+ */
+int onboard_suggest(struct global *g, const struct config *cfg, sqlite3 *db, int json);
+
+/*
  * The check of `locks add` (without --no-check): [tuya] must be
  * configured (else 78), GET /v1.0/devices/{device} must answer (a device
  * the project cannot see: 77 with Tuya's reason), and the device must be a

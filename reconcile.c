@@ -41,6 +41,7 @@ static void usage(FILE *f)
 	      "       stays-reconcile [GLOBAL] init\n"
 	      "       stays-reconcile [GLOBAL] listings [--json]\n"
 	      "       stays-reconcile [GLOBAL] locks discover [--json]\n"
+	      "       stays-reconcile [GLOBAL] locks suggest [--json]\n"
 	      "       stays-reconcile [GLOBAL] locks add LISTING_ID DEVICE_ID [--name NAME]\n"
 	      "                                [--pin-length N] [--timezone TZ] [--no-check]\n"
 	      "       stays-reconcile [GLOBAL] locks rm LISTING_ID DEVICE_ID\n"
@@ -309,11 +310,11 @@ static int locks_list(struct global *g, sqlite3 *db, int json)
 
 /* A locks command line, checked. */
 struct locks_cmd {
-	const char *verb;               /* add|rm|list|discover */
+	const char *verb;               /* add|rm|list|discover|suggest */
 	const char *listing, *device;   /* add, rm */
 	const char *name, *tz;          /* add: NULL when not given */
 	int pin_length;                 /* add: 0 when not given */
-	int json;                       /* list, discover */
+	int json;                       /* list, discover, suggest */
 	int no_check;                   /* add: do not ask Tuya about the device */
 };
 
@@ -360,7 +361,8 @@ static int locks_check(struct global *g, int argc, char **argv, struct locks_cmd
 {
 	const char *verb = lc->verb;
 
-	if (strcmp(verb, "list") == 0 || strcmp(verb, "discover") == 0) {
+	if (strcmp(verb, "list") == 0 || strcmp(verb, "discover") == 0 ||
+	    strcmp(verb, "suggest") == 0) {
 		if (argc || lc->name || lc->tz || lc->pin_length || lc->no_check)
 			return cli_usage_error(g, "locks %s takes only --json", verb);
 		return -1;
@@ -439,7 +441,7 @@ static int cmd_locks(struct global *g, int argc, char **argv)
 	enum err e;
 
 	if (argc < 2)
-		return cli_usage_error(g, "locks needs one of: add, rm, list, discover");
+		return cli_usage_error(g, "locks needs one of: add, rm, list, discover, suggest");
 	lc.verb = argv[1];
 	argc--;
 	argv++;
@@ -450,15 +452,17 @@ static int cmd_locks(struct global *g, int argc, char **argv)
 		config_release(&cfg);
 		return err_exitcode(e);
 	}
-	if (strcmp(lc.verb, "discover") == 0) {
+	if (strcmp(lc.verb, "discover") == 0 || strcmp(lc.verb, "suggest") == 0) {
 		char eb[ERRBUF_SIZE];
 
 		/* Read-only: discovering devices creates no database. */
 		if ((e = db_open(cfg.db_path, DB_READONLY, &db, eb)) != ERR_OK) {
 			cli_error(g, "%s", eb);
 			code = err_exitcode(e);
-		} else {
+		} else if (strcmp(lc.verb, "discover") == 0) {
 			code = onboard_discover(g, &cfg, db, lc.json);
+		} else {
+			code = onboard_suggest(g, &cfg, db, lc.json);
 		}
 		db_close(db);
 		config_release(&cfg);

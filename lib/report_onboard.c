@@ -113,3 +113,73 @@ void report_devices_table(const struct tuya_device *v, size_t n,
 			    tuya_is_lock(v[i].category) ? "yes" : "no", l ? l : "-");
 	}
 }
+
+/* ---- locks suggest --------------------------------------------------------- */
+
+/* "stays-reconcile [-c CONFIG] locks add LISTING DEVICE"; the ids are
+ * validated, the config path is quoted for the shell when it needs it. */
+static void suggest_command(const char *listing, const char *device, const char *config,
+			    struct strbuf *out)
+{
+	strbuf_adds(out, "stays-reconcile ");
+	if (config) {
+		if (config[strspn(config, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "0123456789/._-")]) {
+			strbuf_adds(out, "-c '");
+			for (const char *c = config; *c; c++) {
+				if (*c == '\'')
+					strbuf_adds(out, "'\\''");
+				else
+					strbuf_add(out, c, 1);
+			}
+			strbuf_adds(out, "' ");
+		} else {
+			strbuf_addf(out, "-c %s ", config);
+		}
+	}
+	strbuf_addf(out, "locks add %s %s", listing, device);
+}
+
+cJSON *report_suggest_json(const struct match_pair *p, size_t n,
+			   const struct stays_listing *const *l,
+			   const struct tuya_device *const *d, const char *config)
+{
+	cJSON *arr = cJSON_CreateArray();
+	struct strbuf cmd = STRBUF_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct stays_listing *li = l[p[i].listing];
+		const struct tuya_device *de = d[p[i].device];
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "listingId", li->id);
+		report_add_str(o, "listingName", li->name);
+		cJSON_AddStringToObject(o, "deviceId", de->id);
+		report_add_str(o, "deviceName", de->name);
+		cJSON_AddNumberToObject(o, "score", p[i].score);
+		cJSON_AddStringToObject(o, "reason", p[i].reason);
+		strbuf_reset(&cmd);
+		suggest_command(li->id, de->id, config, &cmd);
+		cJSON_AddStringToObject(o, "command", strbuf_str(&cmd));
+		cJSON_AddItemToArray(arr, o);
+	}
+	strbuf_release(&cmd);
+	return arr;
+}
+
+void report_suggest_text(const struct match_pair *p, size_t n,
+			 const struct stays_listing *const *l,
+			 const struct tuya_device *const *d, const char *config,
+			 struct strbuf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct stays_listing *li = l[p[i].listing];
+		const struct tuya_device *de = d[p[i].device];
+
+		strbuf_addf(out, "%3d  %s (%s)  ->  %s (%s): %s\n    ", p[i].score,
+			    li->name[0] ? li->name : "-", li->id, de->name[0] ? de->name : "-",
+			    de->id, p[i].reason);
+		suggest_command(li->id, de->id, config, out);
+		strbuf_adds(out, "\n");
+	}
+}

@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "match.h"
 #include "model.h"
 #include "stays.h"
 #include "tuya_parse.h"
@@ -48,5 +49,23 @@ cJSON *report_devices_json(const struct tuya_device *v, size_t n,
 void report_devices_table(const struct tuya_device *v, size_t n,
 			  const struct lock_map *locks, size_t nlocks,
 			  struct strbuf *out);
+
+/*
+ * locks suggest: one entry per suggestion of match_suggest() over the
+ * listings l and the devices d it was given, best first:
+ *   [{"listingId", "listingName", "deviceId", "deviceName", "score",
+ *     "reason", "command"}]
+ * command is the `locks add` line that maps the pair (with "-c CONFIG"
+ * when config is not NULL); nothing is mapped here.
+ */
+cJSON *report_suggest_json(const struct match_pair *p, size_t n,
+			   const struct stays_listing *const *l,
+			   const struct tuya_device *const *d, const char *config);
+
+/* The same as text: a line per suggestion, then its command, indented. */
+void report_suggest_text(const struct match_pair *p, size_t n,
+			 const struct stays_listing *const *l,
+			 const struct tuya_device *const *d, const char *config,
+			 struct strbuf *out);
 
 #endif
