@@ -100,4 +100,4 @@ echo "== the next reconciliation (cron, every 30 minutes): nothing changed in St
 sr -v --now $pins run
 echo
 echo "== status --json"
-sr --now 2026-12-01T17:05:00Z status --json
+sr --now 2026-12-01T17:02:00Z status --json
