@@ -23,6 +23,7 @@
 
 #include <curl/curl.h>
 
+#include "check.h"
 #include "cli.h"
 #include "db.h"
 #include "http.h"
@@ -39,6 +40,7 @@ static void usage(FILE *f)
 	fputs("usage: stays-reconcile [GLOBAL] [run] [--dry-run] [--json] [--force]\n"
 	      "       stays-reconcile [GLOBAL] status [--json]\n"
 	      "       stays-reconcile [GLOBAL] init\n"
+	      "       stays-reconcile [GLOBAL] check [--json]\n"
 	      "       stays-reconcile [GLOBAL] listings [--json]\n"
 	      "       stays-reconcile [GLOBAL] locks discover [--json]\n"
 	      "       stays-reconcile [GLOBAL] locks suggest [--json]\n"
@@ -557,6 +559,7 @@ static const struct cmd {
 	{ "run", cmd_run },
 	{ "status", cmd_status },
 	{ "init", cmd_init },
+	{ "check", cmd_check },
 	{ "locks", cmd_locks },
 	{ "listings", cmd_listings },
 	{ "jobs", cmd_jobs },

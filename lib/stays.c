@@ -515,7 +515,7 @@ enum err stays_fetch(struct stays_client *sc, const char *from, const char *to,
 		if (e != ERR_OK)
 			break;
 		fr->pages++;
-		if (count < STAYS_PAGE_LIMIT)
+		if (count < STAYS_PAGE_LIMIT || (sc->max_pages > 0 && page >= sc->max_pages))
 			break;
 		skip += (long)count;
 	}

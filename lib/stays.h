@@ -77,6 +77,8 @@ struct stays_client {
 	void (*note)(void *ctx, const char *msg);
 	void *ctx;
 	long requests;          /* requests sent, for the -v summary */
+	long max_pages;         /* stays_fetch() stops after this many pages of
+	                           a query; 0: no limit (a run) */
 };
 
 /*
@@ -84,8 +86,9 @@ struct stays_client {
  * [from, to] (YYYY-MM-DD), of the given types, appended to fr.  Retries
  * transport errors, 429 and 5xx up to attempts times with exponential
  * backoff (1 s, 2 s, 4 s ...) or the server's Retry-After (at most 300 s).
- * Errors: ERR_UNAVAILABLE (still failing after the retries), ERR_PERM
- * (401/403), ERR_PROTOCOL (any other status, not JSON, a bad page).
+ * With sc->max_pages > 0, stops after that many pages (`check` asks for
+ * one).  Errors: ERR_UNAVAILABLE (still failing after the retries),
+ * ERR_PERM (401/403), ERR_PROTOCOL (any other status, not JSON, a bad page).
  */
 enum err stays_fetch(struct stays_client *sc, const char *from, const char *to,
 		     const char *const *types, int ntypes, struct fetch_result *fr,

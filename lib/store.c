@@ -650,6 +650,28 @@ out:
 	return ERR_OK;
 }
 
+enum err store_password_known(sqlite3 *db, const char *device, long long id, int *known,
+			      char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	enum err e;
+	int rc;
+
+	*known = 0;
+	if ((e = db_prepare(db, "SELECT 1 FROM credentials WHERE device_id = ?1 AND "
+			    "password_id = ?2 AND state != 'revoked'", &st, errbuf)) != ERR_OK)
+		return e;
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*known = 1;
+	else if (rc != SQLITE_DONE)
+		e = db_error(db, "cannot read credentials", errbuf);
+	sqlite3_finalize(st);
+	return e;
+}
+
 enum err store_jobs(sqlite3 *db, int all, struct job_row **out, size_t *n, char *errbuf)
 {
 	sqlite3_stmt *st = NULL;

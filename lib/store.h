@@ -83,6 +83,12 @@ enum err store_lock_add(sqlite3 *db, const struct lock_map *l, time_t now, int *
 enum err store_lock_rm(sqlite3 *db, const char *listing, const char *device, char *errbuf);
 enum err store_lock_list(sqlite3 *db, struct lock_map **out, size_t *n, char *errbuf);
 
+/* *known = 1 when a live credential (not revoked) of device has Tuya
+ * password id, else 0: `check` counts the passwords on a lock that the
+ * database does not know. */
+enum err store_password_known(sqlite3 *db, const char *device, long long id, int *known,
+			      char *errbuf);
+
 /* A pin_jobs row for `jobs` output. */
 struct job_row {
 	struct job j;
