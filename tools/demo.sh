@@ -3,6 +3,8 @@
 # Stays and Tuya server (tests/fakeapi) on 127.0.0.1: a fresh SQLite file,
 # the lock mapping, one reconciliation, the schedule, one pin-runner cycle at
 # a time when PINs are due, what the locks hold, and the status JSON.
+# `check` runs once before the first run (a warning - the offline lock, no
+# schedule - does not stop the demo; a failure does).
 # Nothing leaves this machine.  DEMO_KEEP=1 keeps the demo folder.
 set -eu
 build=${1:-build}
@@ -74,6 +76,9 @@ sr locks add 63dd7e20333d8b60be510f9c bf0123456789abcdefxyz2 --name "Copacabana 
 sr locks add 63dd7e20333d8b60be510fa0 eb9876543210fedcbazyxw --name "Ipanema 11 gate" --pin-length 6
 sr locks add 63dd7e20333d8b60be510fa1 eb9876543210fedcbazyx3 --name "Leblon 7 keypad"
 sr locks list
+echo
+echo "== check the set-up (like nginx -t): configuration, database, Stays, Tuya, each lock"
+sr --now $now check
 echo
 echo "== preview: what a run would do (writes nothing)"
 sr --now $now run --dry-run | head -n 8
