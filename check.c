@@ -374,6 +374,8 @@ static void check_lock(struct check *c, const struct lock_map *m)
 			  d.product[0] ? d.product : "unknown product", m->listing);
 		return;
 	}
+	if (!d.name[0])
+		xstrlcpy(d.name, "(no name)", sizeof(d.name));
 	if (d.online == 0)
 		check_add(&c->l, CHECK_WARN, 0, item,
 			  "check its batteries and its Wi-Fi or gateway; PIN changes wait until it is back",
