@@ -65,7 +65,7 @@ $(BUILD)/migrations.h: $(MIGRATIONS) tools/embed.sh | deps
 	@mkdir -p $(@D)
 	for f in $(MIGRATIONS); do n=$${f##*/}; sh tools/embed.sh migration_$${n%.sql} < $$f || exit 1; done > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h tests/*.h) cli.h onboard.h $(BUILD)/schema.h $(BUILD)/migrations.h | deps
+$(BUILD)/%.o: %.c $(wildcard lib/*.h tests/*.h) cli.h onboard.h pins.h $(BUILD)/schema.h $(BUILD)/migrations.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -73,8 +73,8 @@ $(LIBA): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
 
-$(BUILD)/stays-reconcile: $(BUILD)/reconcile.o $(BUILD)/status.o $(BUILD)/onboard.o $(BUILD)/cli.o $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/reconcile.o $(BUILD)/status.o $(BUILD)/onboard.o $(BUILD)/cli.o $(LIBA) $(PKG_LIBS)
+$(BUILD)/stays-reconcile: $(BUILD)/reconcile.o $(BUILD)/status.o $(BUILD)/onboard.o $(BUILD)/pins.o $(BUILD)/cli.o $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/reconcile.o $(BUILD)/status.o $(BUILD)/onboard.o $(BUILD)/pins.o $(BUILD)/cli.o $(LIBA) $(PKG_LIBS)
 
 $(BUILD)/pin-runner: $(BUILD)/pinjobs.o $(BUILD)/cli.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/pinjobs.o $(BUILD)/cli.o $(LIBA) $(PKG_LIBS)
