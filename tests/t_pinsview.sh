@@ -135,6 +135,17 @@ diff -u "$T/before" "$T/after" || fail "pins --remote changed the database"
 ! grep -Eq ' (POST|PUT|DELETE) /v1.0/devices' "$T/requests.log" || fail "pins --remote wrote to Tuya"
 ok "pins --remote: a PIN deleted on the lock is missing; nothing changed"
 
+# A window that differs (the database moved it, the lock was not told).
+vu3=$(sql "SELECT valid_until FROM credentials WHERE device_id = '$D3'")
+sql "UPDATE credentials SET valid_until = valid_until + 3600 WHERE device_id = '$D3'"
+expect 1 sr pins --remote --json --lock $D3
+jq -e --arg u "$(date -u -d @"$vu3" +%Y-%m-%dT%H:%M:%SZ)" '.drift | length == 1 and
+	.[0].kind == "window" and .[0].reservationCode == "RV002" and .[0].lockValidUntil == $u and
+	.[0].validUntil != $u' "$T/out" >/dev/null || fail "window drift: $(cat "$T/out")"
+sql "UPDATE credentials SET valid_until = $vu3 WHERE device_id = '$D3'"
+expect 0 sr pins --remote --lock $D3
+ok "pins --remote: a window that differs"
+
 # --resend: the same payload pin-runner sent, notified_at recorded.
 sql "UPDATE credentials SET notified_at = NULL WHERE device_id = '$D1'" # as if never told
 : > "$T/on_pin.out"
