@@ -65,7 +65,7 @@ $(BUILD)/migrations.h: $(MIGRATIONS) tools/embed.sh | deps
 	@mkdir -p $(@D)
 	for f in $(MIGRATIONS); do n=$${f##*/}; sh tools/embed.sh migration_$${n%.sql} < $$f || exit 1; done > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/%.o: %.c $(wildcard lib/*.h tests/*.h) cli.h onboard.h check.h $(BUILD)/schema.h $(BUILD)/migrations.h | deps
+$(BUILD)/%.o: %.c $(wildcard *.h lib/*.h tests/*.h) $(BUILD)/schema.h $(BUILD)/migrations.h | deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
@@ -73,8 +73,9 @@ $(LIBA): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
 
-$(BUILD)/stays-reconcile: $(BUILD)/reconcile.o $(BUILD)/status.o $(BUILD)/onboard.o $(BUILD)/check.o $(BUILD)/cli.o $(LIBA)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/reconcile.o $(BUILD)/status.o $(BUILD)/onboard.o $(BUILD)/check.o $(BUILD)/cli.o $(LIBA) $(PKG_LIBS)
+SR_OBJ = $(addprefix $(BUILD)/,reconcile.o status.o onboard.o check.o pins.o cli.o)
+$(BUILD)/stays-reconcile: $(SR_OBJ) $(LIBA)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(SR_OBJ) $(LIBA) $(PKG_LIBS)
 
 $(BUILD)/pin-runner: $(BUILD)/pinjobs.o $(BUILD)/cli.o $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(BUILD)/pinjobs.o $(BUILD)/cli.o $(LIBA) $(PKG_LIBS)

@@ -174,21 +174,14 @@ out:
 
 /* ---- Tuya ------------------------------------------------------------------ */
 
-struct tuya_conn {
-	struct http *http;
-	struct tuya_client *c;
-};
-
-static void tuya_conn_release(struct tuya_conn *t)
+void onboard_tuya_release(struct tuya_conn *t)
 {
 	tuya_client_free(t->c);
 	http_free(t->http);
 }
 
-/* [tuya] configured, a connection and a client; 0 or the exit status.
- * why: what needs Tuya, for the message when [tuya] is not configured. */
-static int tuya_connect(struct global *g, const struct config *cfg, const char *why,
-			struct tuya_conn *t)
+int onboard_tuya_connect(struct global *g, const struct config *cfg, const char *why,
+			 struct tuya_conn *t)
 {
 	struct strbuf errs = STRBUF_INIT;
 	char eb[ERRBUF_SIZE];
@@ -226,7 +219,7 @@ int onboard_discover(struct global *g, const struct config *cfg, sqlite3 *db, in
 	int code;
 	enum err e;
 
-	if ((code = tuya_connect(g, cfg, "locks discover", &t)) != 0 ||
+	if ((code = onboard_tuya_connect(g, cfg, "locks discover", &t)) != 0 ||
 	    (code = read_locks(g, db, &locks, &nlocks)) != 0)
 		goto out;
 	if ((e = tuya_devices_list(t.c, &l, &st, eb)) != ERR_OK) {
@@ -250,7 +243,7 @@ int onboard_discover(struct global *g, const struct config *cfg, sqlite3 *db, in
 out:
 	tuya_device_list_release(&l);
 	free(locks);
-	tuya_conn_release(&t);
+	onboard_tuya_release(&t);
 	return code;
 }
 
@@ -263,7 +256,7 @@ int onboard_check_device(struct global *g, const struct config *cfg, const char 
 	int code;
 	enum err e;
 
-	if ((code = tuya_connect(g, cfg, "locks add (without --no-check)", &t)) != 0)
+	if ((code = onboard_tuya_connect(g, cfg, "locks add (without --no-check)", &t)) != 0)
 		goto out;
 	e = tuya_device_get(t.c, device, &d, &st, eb);
 	if (e != ERR_OK) {
@@ -293,7 +286,7 @@ int onboard_check_device(struct global *g, const struct config *cfg, const char 
 		       d.category, d.product[0] ? d.product : "-",
 		       d.online < 0 ? "online state unknown" : d.online ? "online" : "offline");
 out:
-	tuya_conn_release(&t);
+	onboard_tuya_release(&t);
 	return code;
 }
 
@@ -407,7 +400,7 @@ int onboard_suggest(struct global *g, const struct config *cfg, sqlite3 *db, int
 
 	memset(&t, 0, sizeof(t));
 	if ((code = need_stays(g, cfg, "locks suggest")) != 0 ||
-	    (code = tuya_connect(g, cfg, "locks suggest", &t)) != 0 ||
+	    (code = onboard_tuya_connect(g, cfg, "locks suggest", &t)) != 0 ||
 	    (code = read_locks(g, db, &locks, &nlocks)) != 0 ||
 	    (code = listings_fetch(g, cfg, &ll)) != 0)
 		goto out;
@@ -426,6 +419,6 @@ out:
 	stays_listing_list_release(&ll);
 	tuya_device_list_release(&dl);
 	free(locks);
-	tuya_conn_release(&t);
+	onboard_tuya_release(&t);
 	return code;
 }

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "tuya.h"
 
 /* stays-reconcile listings [--json]: every active Stays listing and the
  * devices mapped to it. */
@@ -41,5 +42,20 @@ int onboard_suggest(struct global *g, const struct config *cfg, sqlite3 *db, int
  * mapped, else the exit status, after a message.
  */
 int onboard_check_device(struct global *g, const struct config *cfg, const char *device);
+
+/*
+ * A Tuya connection of an interactive command: [tuya] must be configured
+ * (else 78, the message says that why needs it), and the client fetches
+ * a fresh access token when first used, never stored (pin-runner's cached
+ * token stays its own).  Returns 0 with t filled, or the exit status
+ * after a message; release t with onboard_tuya_release() either way.
+ */
+struct tuya_conn {
+	struct http *http;
+	struct tuya_client *c;
+};
+int onboard_tuya_connect(struct global *g, const struct config *cfg, const char *why,
+			 struct tuya_conn *t);
+void onboard_tuya_release(struct tuya_conn *t);
 
 #endif

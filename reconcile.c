@@ -30,6 +30,7 @@
 #include "ids.h"
 #include "lock.h"
 #include "onboard.h"
+#include "pins.h"
 #include "report.h"
 #include "run.h"
 #include "tz.h"
@@ -49,6 +50,8 @@ static void usage(FILE *f)
 	      "       stays-reconcile [GLOBAL] locks rm LISTING_ID DEVICE_ID\n"
 	      "       stays-reconcile [GLOBAL] locks list [--json]\n"
 	      "       stays-reconcile [GLOBAL] jobs [--all] [--json]\n"
+	      "       stays-reconcile [GLOBAL] pins [--lock DEVICE] [--remote] [--json] [--show-pin]\n"
+	      "       stays-reconcile [GLOBAL] pins --resend CODE [--lock DEVICE]\n"
 	      "GLOBAL: [-c FILE] [-v | -q] [--now TIME]\n", f);
 }
 
@@ -563,6 +566,7 @@ static const struct cmd {
 	{ "locks", cmd_locks },
 	{ "listings", cmd_listings },
 	{ "jobs", cmd_jobs },
+	{ "pins", cmd_pins },
 };
 
 int main(int argc, char **argv)

@@ -215,6 +215,13 @@ static enum lock_view lock_view_of(const struct tuya_password *p)
 	return LV_PENDING;
 }
 
+int pinrun_password_live(const struct tuya_password *p)
+{
+	enum lock_view v = lock_view_of(p);
+
+	return v != LV_GONE && v != LV_FAILED;
+}
+
 /* Read password id back.  *v, and *phase (-1 when gone), *vf and *vu (may be NULL). */
 static enum err read_back(struct pinrun *pr, const char *device, int64_t id,
 			  enum lock_view *v, int *phase, time_t *vf, time_t *vu,
@@ -290,22 +297,23 @@ static enum err find_own(struct pinrun *pr, const char *device, const struct cre
 
 /* ---- generate ------------------------------------------------------------ */
 
-static void run_pin_hook_json(const struct due_job *dj, const struct cred_row *cred,
-			      char **text)
+char *pinrun_hook_input(const struct pin_notice *pn, const struct cred_row *cred)
 {
 	cJSON *o = cJSON_CreateObject();
+	char *text;
 
-	cJSON_AddStringToObject(o, "reservationId", dj->j.resv);
-	cJSON_AddStringToObject(o, "reservationCode", dj->code);
-	cJSON_AddStringToObject(o, "listingId", dj->listing);
-	cJSON_AddStringToObject(o, "deviceId", dj->j.device);
-	report_add_str(o, "lockName", dj->lock_name);
+	cJSON_AddStringToObject(o, "reservationId", pn->resv);
+	cJSON_AddStringToObject(o, "reservationCode", pn->code);
+	cJSON_AddStringToObject(o, "listingId", pn->listing);
+	cJSON_AddStringToObject(o, "deviceId", pn->device);
+	report_add_str(o, "lockName", pn->lock_name);
 	cJSON_AddStringToObject(o, "pin", cred->pin);
 	report_add_time(o, "validFrom", cred->valid_from, 0);
 	report_add_time(o, "validUntil", cred->valid_until, 0);
-	cJSON_AddNumberToObject(o, "guests", dj->guests);
-	*text = cJSON_PrintUnformatted(o);
+	cJSON_AddNumberToObject(o, "guests", pn->guests);
+	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
+	return text;
 }
 
 /*
@@ -385,7 +393,7 @@ static void delete_now(struct pinrun *pr, const char *device, long long rowid, i
 		e = read_back(pr, device, id, &v, &phase, NULL, NULL, &st, eb);
 	if (e != ERR_OK) {
 		/* Left unconfirmed: stays-reconcile's next run revokes it (R7). */
-		warn(pr, "cannot delete password %lld on lock %s at once: %s", (long long)id,
+		warn(pr, "cannot delete password id %lld on lock %s at once: %s", (long long)id,
 		     device, eb);
 		return;
 	}
@@ -418,12 +426,12 @@ static enum pinrun_result adopt_own(struct pinrun *pr, const struct due_job *dj,
 	for (size_t i = 1; i < n; i++) {
 		/* At most one password per (reservation, lock). */
 		if (tuya_delete_temp_password(pr->tuya, dj->j.device, ids[i], &st, eb) != ERR_OK)
-			warn(pr, "cannot delete duplicate password %lld: %s",
+			warn(pr, "cannot delete duplicate password id %lld: %s",
 			     (long long)ids[i], eb);
 	}
 	free(ids);
 	if (*id)
-		note(pr, "generate %s on lock %s: adopted password %lld left by an interrupted run",
+		note(pr, "generate %s on lock %s: adopted password id %lld left by an interrupted run",
 		     dj->code, dj->j.device, (long long)*id);
 	return PR_DONE;
 }
@@ -490,7 +498,7 @@ static enum pinrun_result record_password(struct pinrun *pr, const struct due_jo
 	if (!running) {
 		/* P2: canceled while the create was in flight: no PIN, no hook. */
 		delete_now(pr, dj->j.device, cred->rowid, id);
-		note(pr, "generate %s on lock %s: canceled by stays-reconcile during the create; password %lld deleted at once",
+		note(pr, "generate %s on lock %s: canceled by stays-reconcile during the create; password id %lld deleted at once",
 		     dj->code, dj->j.device, (long long)id);
 		return PR_SKIPPED;
 	}
@@ -586,14 +594,14 @@ static enum pinrun_result confirm(struct pinrun *pr, const struct due_job *dj,
 					     errbuf)) != ERR_OK)
 			return db_failed(pr, dj, e, errbuf);
 		snprintf(errbuf, ERRBUF_SIZE,
-			 "lock %s has not confirmed password %lld of %s yet (phase %d)",
+			 "lock %s has not confirmed password id %lld of %s yet (phase %d)",
 			 dj->j.device, (long long)cred->password_id, job_code(dj), phase);
 		return failed(pr, dj, NULL, ERR_UNAVAILABLE, 0, errbuf);
 	case LV_FAILED:
 		/* Nothing usable is on the lock: clear the cloud's record. */
 		if (tuya_delete_temp_password(pr->tuya, dj->j.device, cred->password_id, &st,
 					      eb) != ERR_OK)
-			warn(pr, "cannot delete the undelivered password %lld: %s",
+			warn(pr, "cannot delete the undelivered password id %lld: %s",
 			     (long long)cred->password_id, eb);
 		if ((e = pinstore_cred_state(pr->db, cred->rowid, "revoked", phase, pr->now,
 					     errbuf)) != ERR_OK)
@@ -610,7 +618,7 @@ static enum pinrun_result confirm(struct pinrun *pr, const struct due_job *dj,
 				     errbuf)) != ERR_OK)
 		return db_failed(pr, dj, e, errbuf);
 	snprintf(errbuf, ERRBUF_SIZE,
-		 "password %lld of %s vanished from lock %s before the lock confirmed it; it is made again",
+		 "password id %lld of %s vanished from lock %s before the lock confirmed it; it is made again",
 		 (long long)cred->password_id, job_code(dj), dj->j.device);
 	return failed(pr, dj, NULL, ERR_UNAVAILABLE, 0, errbuf);
 }
@@ -635,7 +643,9 @@ static enum pinrun_result notify(struct pinrun *pr, const struct due_job *dj,
 		     dj->code, dj->j.device);
 		return PR_SKIPPED;
 	}
-	run_pin_hook_json(dj, cred, &text);
+	text = pinrun_hook_input(&(struct pin_notice){ dj->j.resv, dj->code, dj->listing,
+						      dj->j.device, dj->lock_name, dj->guests },
+				 cred);
 	if (!text) {
 		xstrlcpy(eb, "cannot build the hook's input", sizeof(eb));
 		e = ERR_INTERNAL;
@@ -710,7 +720,7 @@ static enum pinrun_result generate_on_lock(struct pinrun *pr, const struct due_j
 		return r;
 	util_fmt_utc(cred->valid_from, f, sizeof(f));
 	util_fmt_utc(cred->valid_until, u, sizeof(u));
-	note(pr, "generate %s on lock %s: password %lld confirmed, valid %s..%s", dj->code,
+	note(pr, "generate %s on lock %s: password id %lld confirmed, valid %s..%s", dj->code,
 	     dj->j.device, (long long)cred->password_id, f, u);
 	return notify(pr, dj, cred, errbuf);
 }

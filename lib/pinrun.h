@@ -66,6 +66,27 @@ struct pinrun {
  */
 enum pinrun_result pinrun_job(struct pinrun *pr, const struct due_job *dj, char *errbuf);
 
+/* What the on_pin hook is told besides the credential (all borrowed). */
+struct pin_notice {
+	const char *resv, *code, *listing, *device;
+	const char *lock_name;          /* "" or NULL: null in the JSON */
+	int guests;
+};
+
+/*
+ * The on_pin hook's input, one line of JSON: {"reservationId",
+ * "reservationCode", "listingId", "deviceId", "lockName", "pin",
+ * "validFrom", "validUntil", "guests"}.  pin-runner and `stays-reconcile
+ * pins --resend` both send exactly this.  Returns an owned string (wipe
+ * it, then cJSON_free()), or NULL when out of memory.
+ */
+char *pinrun_hook_input(const struct pin_notice *pn, const struct cred_row *cred);
+
+/* 1 if password p, as the cloud lists it, may open the door: neither
+ * deleted (phase 0 or 4) nor failed to deliver (phase 5 or 7,
+ * delivery_status 3-6).  A phase not known is taken as live (§5.4). */
+int pinrun_password_live(const struct tuya_password *p);
+
 /* P5: the retry delay after the n-th failed attempt: 1 min doubling, 1 h cap. */
 long pinrun_backoff(long attempts);
 

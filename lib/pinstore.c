@@ -370,6 +370,70 @@ enum err pinstore_creds(sqlite3 *db, const char *resv, const char *device,
 	return select_creds(db, resv, device, "state != 'revoked'", out, n, errbuf);
 }
 
+static enum err read_live(sqlite3_stmt *st, struct live_cred *l, char *errbuf)
+{
+	enum err e = read_cred(st, &l->c, errbuf);
+
+	if (e != ERR_OK)
+		return e;
+	COPY(l->resv, st, 8, "reservation id");
+	COPY(l->device, st, 9, "device id");
+	COPY(l->code, st, 10, "reservation code");
+	COPY(l->listing, st, 11, "listing id");
+	l->guests = sqlite3_column_int(st, 12);
+	COPY(l->lock_name, st, 13, "lock name");
+	COPY(l->tz, st, 14, "lock timezone");
+	return ERR_OK;
+}
+
+enum err pinstore_live(sqlite3 *db, const char *device, const char *code,
+		       struct live_cred **out, size_t *n, char *errbuf)
+{
+	sqlite3_stmt *st = NULL;
+	struct live_cred *arr = NULL;
+	size_t len = 0, alloc = 0;
+	enum err e;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((e = db_prepare(db, "SELECT c.id, c.password_id, c.name, c.pin, c.valid_from, "
+			    "c.valid_until, c.state, c.notified_at, c.reservation_id, c.device_id, "
+			    "r.code, r.listing_id, r.guests, l.name, l.timezone "
+			    "FROM credentials c "
+			    "LEFT JOIN reservations r ON r.id = c.reservation_id "
+			    "LEFT JOIN locks l ON l.device_id = c.device_id "
+			    "WHERE c.state != 'revoked' AND (?1 IS NULL OR c.device_id = ?1) "
+			    "AND (?2 IS NULL OR r.code = ?2) "
+			    "ORDER BY c.device_id, c.valid_from, c.id", &st, errbuf)) != ERR_OK)
+		return e;
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, code, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		arr = xgrow(arr, sizeof(*arr), len + 1, &alloc);
+		if ((e = read_live(st, &arr[len], errbuf)) != ERR_OK)
+			break;
+		len++;
+	}
+	if (e == ERR_OK && rc != SQLITE_DONE)
+		e = db_error(db, "cannot read credentials", errbuf);
+	sqlite3_finalize(st);
+	if (e != ERR_OK) {
+		pinstore_live_free(arr, len + (arr != NULL));
+		return e;
+	}
+	*out = arr;
+	*n = len;
+	return ERR_OK;
+}
+
+void pinstore_live_free(struct live_cred *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		explicit_bzero(v[i].c.pin, sizeof(v[i].c.pin));
+	free(v);
+}
+
 enum err pinstore_resv_pin(sqlite3 *db, const char *resv, const char *device,
 			   char pin[PIN_MAX + 1], int *found, char *errbuf)
 {

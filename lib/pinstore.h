@@ -164,6 +164,30 @@ enum err pinstore_cred(sqlite3 *db, const char *resv, const char *device,
 enum err pinstore_creds(sqlite3 *db, const char *resv, const char *device,
 			struct cred_row **out, size_t *n, char *errbuf);
 
+/* A credential that is not revoked, with its reservation and its lock
+ * (`stays-reconcile pins`). */
+struct live_cred {
+	struct cred_row c;
+	char resv[ID_MAX + 1];
+	char device[ID_MAX + 1];
+	char code[CODE_MAX + 1];        /* "" when the reservation row is gone */
+	char listing[ID_MAX + 1];       /* the reservation's listing, or "" */
+	int guests;
+	char lock_name[65];             /* "" when none, or the lock is unmapped */
+	char tz[TZ_MAX + 1];            /* the lock's timezone; "": [pins] timezone */
+};
+
+/*
+ * Every credential in state creating, unconfirmed, active or revoking,
+ * joined with its reservation and lock, sorted by device, valid_from, id.
+ * device and code (may be NULL: any) filter on the device id and the
+ * reservation code.  Read-only.  *out is owned: pinstore_live_free(),
+ * which wipes the PINs.
+ */
+enum err pinstore_live(sqlite3 *db, const char *device, const char *code,
+		       struct live_cred **out, size_t *n, char *errbuf);
+void pinstore_live_free(struct live_cred *v, size_t n);
+
 /* A PIN this reservation has on another lock, not revoked (P2: one PIN for
  * all the locks of a reservation); *found = 0 when none. */
 enum err pinstore_resv_pin(sqlite3 *db, const char *resv, const char *device,

@@ -113,7 +113,7 @@ silent "pin-runner with a due job"
 expect 0 pr -v --now $T1
 [ ! -s "$T/err" ] || fail "pin-runner -v printed on stderr: $(cat "$T/err")"
 [ "$(wc -l < "$T/out")" = 2 ] || fail "pin-runner -v, one job: $(cat "$T/out")"
-head -n 1 "$T/out" | grep -q "^generate RV001 on lock bf0123456789abcdefxyz[q2]: password [0-9]* confirmed, valid 2026-12-10T18:00:00Z\.\.2026-12-12T14:00:00Z$" ||
+head -n 1 "$T/out" | grep -q "^generate RV001 on lock bf0123456789abcdefxyz[q2]: password id [0-9]* confirmed, valid 2026-12-10T18:00:00Z\.\.2026-12-12T14:00:00Z$" ||
 	fail "pin-runner -v job line: $(head -n 1 "$T/out")"
 tail -n 1 "$T/out" | grep -q '^pin-runner: 1 due, 1 done, 0 to retry, 0 failed, 0 skipped (' ||
 	fail "pin-runner -v summary: $(tail -n 1 "$T/out")"
