@@ -699,10 +699,12 @@ enum err stays_parse_listings_page(const char *body, size_t len, size_t max_item
 	if ((e = parse_json(body, len, where, &root, errbuf)) != ERR_OK)
 		return e;
 	if (!cJSON_IsArray(root)) {
+		const char *kind = cJSON_IsObject(root) ? "object" : "value";
+
 		cJSON_Delete(root);
 		return ERRF(errbuf, ERR_PROTOCOL,
 			    "Stays sent a JSON %s for %s, expected an array of listings",
-			    cJSON_IsObject(root) ? "object" : "value", where);
+			    kind, where);
 	}
 	n = (size_t)cJSON_GetArraySize(root);
 	if (n > max_items) {
