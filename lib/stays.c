@@ -340,6 +340,36 @@ static enum err parse_json(const char *body, size_t len, const char *where, cJSO
 	return ERR_OK;
 }
 
+/*
+ * A page: a JSON array of at most max_items items (noun: what they are,
+ * for the messages).  *root is the caller's to cJSON_Delete() on ERR_OK.
+ */
+static enum err parse_page_array(const char *body, size_t len, size_t max_items,
+				 const char *where, const char *noun, cJSON **root,
+				 char *errbuf)
+{
+	size_t n;
+	enum err e;
+
+	if ((e = parse_json(body, len, where, root, errbuf)) != ERR_OK)
+		return e;
+	if (!cJSON_IsArray(*root)) {
+		const char *what = cJSON_IsObject(*root) ? "object" : "value";
+
+		cJSON_Delete(*root);
+		return ERRF(errbuf, ERR_PROTOCOL, "Stays sent a JSON %s for %s, expected an array of %s",
+			    what, where, noun);
+	}
+	n = (size_t)cJSON_GetArraySize(*root);
+	if (n > max_items) {
+		cJSON_Delete(*root);
+		return ERRF(errbuf, ERR_PROTOCOL,
+			    "Stays sent %zu %s for %s, more than the page limit of %zu",
+			    n, noun, where, max_items);
+	}
+	return ERR_OK;
+}
+
 enum err stays_parse_page(const char *body, size_t len, size_t max_items,
 			  const char *where, int canceled_query,
 			  struct fetch_result *fr, size_t *count, char *errbuf)
@@ -351,23 +381,10 @@ enum err stays_parse_page(const char *body, size_t len, size_t max_items,
 	enum err e;
 
 	*count = 0;
-	if ((e = parse_json(body, len, where, &root, errbuf)) != ERR_OK)
+	if ((e = parse_page_array(body, len, max_items, where, "reservations", &root,
+				  errbuf)) != ERR_OK)
 		return e;
-	if (!cJSON_IsArray(root)) {
-		const char *what = cJSON_IsObject(root) ? "object" : "value";
-
-		cJSON_Delete(root);
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "Stays sent a JSON %s for %s, expected an array of reservations",
-			    what, where);
-	}
 	n = (size_t)cJSON_GetArraySize(root);
-	if (n > max_items) {
-		cJSON_Delete(root);
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "Stays sent %zu reservations for %s, more than the page limit of %zu",
-			    n, where, max_items);
-	}
 	cJSON_ArrayForEach(it, root) {
 		struct resv r;
 		const char *why = parse_item(it, &r, msg, sizeof(msg));
@@ -696,23 +713,10 @@ enum err stays_parse_listings_page(const char *body, size_t len, size_t max_item
 	enum err e;
 
 	*count = 0;
-	if ((e = parse_json(body, len, where, &root, errbuf)) != ERR_OK)
+	if ((e = parse_page_array(body, len, max_items, where, "listings", &root,
+				  errbuf)) != ERR_OK)
 		return e;
-	if (!cJSON_IsArray(root)) {
-		const char *kind = cJSON_IsObject(root) ? "object" : "value";
-
-		cJSON_Delete(root);
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "Stays sent a JSON %s for %s, expected an array of listings",
-			    kind, where);
-	}
 	n = (size_t)cJSON_GetArraySize(root);
-	if (n > max_items) {
-		cJSON_Delete(root);
-		return ERRF(errbuf, ERR_PROTOCOL,
-			    "Stays sent %zu listings for %s, more than the page limit of %zu",
-			    n, where, max_items);
-	}
 	cJSON_ArrayForEach(it, root) {
 		struct stays_listing l;
 		const char *why = parse_listing(it, &l, msg, sizeof(msg));
