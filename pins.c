@@ -236,11 +236,21 @@ static int resend_one(struct global *g, const struct config *cfg, sqlite3 *db,
 		      const struct live_cred *l)
 {
 	char *text, eb[ERRBUF_SIZE];
+	struct plan_policy pol;
+	struct hook_notice n;
+	int found;
 	enum err e;
 
-	text = pinrun_hook_input(&(struct pin_notice){ l->resv, l->code, l->listing, l->device,
-						       l->lock_name, l->guests }, &l->c);
-	if (!text) {
+	plan_policy_from_config(cfg, &pol);
+	if ((e = guests_notice(db, &pol, l->resv, l->device, &n, &found, eb)) != ERR_OK) {
+		cli_error(g, "%s", eb);
+		return err_exitcode(e);
+	}
+	if (!found) {
+		cli_error(g, "reservation %s is not in the database", l->code);
+		return err_exitcode(ERR_DATA);
+	}
+	if (!(text = pinrun_hook_input(&n, &l->c))) {
 		cli_error(g, "cannot build the hook's input");
 		return err_exitcode(ERR_INTERNAL);
 	}

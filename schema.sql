@@ -1,7 +1,7 @@
 -- schema.sql - the whole state of stays-reconcile and pin-runner.
 --
 -- Applied by the programs (lib/db.c), never by hand: a new database gets
--- this file and PRAGMA user_version = 2 (DB_SCHEMA_VERSION); an older one
+-- this file and PRAGMA user_version = DB_SCHEMA_VERSION (lib/db.h); an older one
 -- is brought here by the files in migrations/, step by step.  All times are Unix seconds (UTC) unless the column
 -- name ends in _ms.  The file holds PINs: the programs create it mode 0600.
 
@@ -152,4 +152,30 @@ CREATE TABLE tuya_token (
 CREATE TABLE unmapped_warnings (
 	reservation_id TEXT PRIMARY KEY,
 	warned_on      TEXT NOT NULL             -- YYYY-MM-DD, [pins] timezone
+) WITHOUT ROWID;
+
+-- The guest of a reservation that needs a PIN, looked up once in Stays by
+-- stays-reconcile for the on_pin hook (single reservation, then its
+-- client).  A failed look-up leaves looked_up_at NULL and is tried again
+-- by the next run until the stay ends.  Personal data: forgotten once the
+-- stay is over or the booking is canceled or gone.
+CREATE TABLE guests (
+	reservation_id  TEXT PRIMARY KEY,        -- Stays _id
+	name            TEXT,                    -- NULL: not known
+	phone           TEXT,
+	email           TEXT,
+	language        TEXT,
+	looked_up_at    INTEGER,                 -- NULL until a look-up succeeded
+	attempts        INTEGER NOT NULL DEFAULT 0,
+	last_error      TEXT,                    -- the last look-up's problem, if any
+	updated_at      INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- The names of listings, fetched with their guests' look-ups, refreshed
+-- weekly, for the on_pin hook.
+CREATE TABLE listing_names (
+	listing_id  TEXT PRIMARY KEY,            -- Stays _id
+	code        TEXT,                        -- Stays short id
+	name        TEXT,                        -- internalName; NULL: none
+	fetched_at  INTEGER NOT NULL
 ) WITHOUT ROWID;

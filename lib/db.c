@@ -25,6 +25,7 @@ static const struct {
 } migrations[] = {
 	{ 2, migration_2 },
 	{ 3, migration_3 },
+	{ 4, migration_4 },
 };
 
 enum err db_error(sqlite3 *db, const char *what, char *errbuf)

@@ -297,20 +297,38 @@ static enum err find_own(struct pinrun *pr, const char *device, const struct cre
 
 /* ---- generate ------------------------------------------------------------ */
 
-char *pinrun_hook_input(const struct pin_notice *pn, const struct cred_row *cred)
+char *pinrun_hook_input(const struct hook_notice *n, const struct cred_row *cred)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *g, *l, *k;
 	char *text;
 
-	cJSON_AddStringToObject(o, "reservationId", pn->resv);
-	cJSON_AddStringToObject(o, "reservationCode", pn->code);
-	cJSON_AddStringToObject(o, "listingId", pn->listing);
-	cJSON_AddStringToObject(o, "deviceId", pn->device);
-	report_add_str(o, "lockName", pn->lock_name);
+	cJSON_AddStringToObject(o, "reservationId", n->resv);
+	cJSON_AddStringToObject(o, "reservationCode", n->code);
+	cJSON_AddStringToObject(o, "listingId", n->listing);
+	cJSON_AddStringToObject(o, "deviceId", n->device);
+	report_add_str(o, "lockName", n->lock_name);
 	cJSON_AddStringToObject(o, "pin", cred->pin);
 	report_add_time(o, "validFrom", cred->valid_from, 0);
 	report_add_time(o, "validUntil", cred->valid_until, 0);
-	cJSON_AddNumberToObject(o, "guests", pn->guests);
+	report_add_local(o, "validFromLocal", n->tz, cred->valid_from);
+	report_add_local(o, "validUntilLocal", n->tz, cred->valid_until);
+	report_add_time(o, "checkIn", n->checkin, 1);
+	report_add_time(o, "checkOut", n->checkout, 1);
+	report_add_local(o, "checkInLocal", n->tz, n->checkin);
+	report_add_local(o, "checkOutLocal", n->tz, n->checkout);
+	report_add_str(o, "timezone", n->tz);
+	cJSON_AddNumberToObject(o, "guests", n->guests);
+	cJSON_AddItemToObject(o, "guest", g = cJSON_CreateObject());
+	report_add_str(g, "name", n->guest.name);
+	report_add_str(g, "phone", n->guest.phone);
+	report_add_str(g, "email", n->guest.email);
+	report_add_str(g, "language", n->guest.language);
+	cJSON_AddItemToObject(o, "listing", l = cJSON_CreateObject());
+	report_add_str(l, "id", n->listing);
+	report_add_str(l, "name", n->listing_name);
+	cJSON_AddItemToObject(o, "lock", k = cJSON_CreateObject());
+	report_add_str(k, "id", n->device);
+	report_add_str(k, "name", n->lock_name);
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	return text;
@@ -628,7 +646,9 @@ static enum pinrun_result notify(struct pinrun *pr, const struct due_job *dj,
 				 const struct cred_row *cred, char *errbuf)
 {
 	char *text = NULL, eb[ERRBUF_SIZE];
-	int running;
+	struct plan_policy pol;
+	struct hook_notice n;
+	int running, found;
 	enum err e;
 
 	if (!pr->cfg->hooks.on_pin || cred->notified_at) {
@@ -643,11 +663,14 @@ static enum pinrun_result notify(struct pinrun *pr, const struct due_job *dj,
 		     dj->code, dj->j.device);
 		return PR_SKIPPED;
 	}
-	text = pinrun_hook_input(&(struct pin_notice){ dj->j.resv, dj->code, dj->listing,
-						      dj->j.device, dj->lock_name, dj->guests },
-				 cred);
+	plan_policy_from_config(pr->cfg, &pol);
+	if ((e = guests_notice(pr->db, &pol, dj->j.resv, dj->j.device, &n, &found,
+			       errbuf)) != ERR_OK)
+		return db_failed(pr, dj, e, errbuf);
+	text = found ? pinrun_hook_input(&n, cred) : NULL;
 	if (!text) {
-		xstrlcpy(eb, "cannot build the hook's input", sizeof(eb));
+		xstrlcpy(eb, found ? "cannot build the hook's input" : "its reservation is gone",
+			 sizeof(eb));
 		e = ERR_INTERNAL;
 	} else {
 		e = hook_run(pr->cfg->hooks.on_pin, text, eb);

@@ -28,6 +28,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "guests.h"
 #include "pinstore.h"
 #include "tuya.h"
 
@@ -66,21 +67,19 @@ struct pinrun {
  */
 enum pinrun_result pinrun_job(struct pinrun *pr, const struct due_job *dj, char *errbuf);
 
-/* What the on_pin hook is told besides the credential (all borrowed). */
-struct pin_notice {
-	const char *resv, *code, *listing, *device;
-	const char *lock_name;          /* "" or NULL: null in the JSON */
-	int guests;
-};
-
 /*
- * The on_pin hook's input, one line of JSON: {"reservationId",
- * "reservationCode", "listingId", "deviceId", "lockName", "pin",
- * "validFrom", "validUntil", "guests"}.  pin-runner and `stays-reconcile
+ * The on_pin hook's input, one line of JSON (pin-runner(8) documents it):
+ * {"reservationId", "reservationCode", "listingId", "deviceId",
+ * "lockName", "pin", "validFrom", "validUntil", "validFromLocal",
+ * "validUntilLocal", "checkIn", "checkOut", "checkInLocal",
+ * "checkOutLocal", "timezone", "guests", "guest": {"name", "phone",
+ * "email", "language"}, "listing": {"id", "name"}, "lock": {"id",
+ * "name"}}, every member present, null when not known; times UTC with Z,
+ * *Local ones on the lock's wall clock.  pin-runner and `stays-reconcile
  * pins --resend` both send exactly this.  Returns an owned string (wipe
  * it, then cJSON_free()), or NULL when out of memory.
  */
-char *pinrun_hook_input(const struct pin_notice *pn, const struct cred_row *cred);
+char *pinrun_hook_input(const struct hook_notice *n, const struct cred_row *cred);
 
 /* 1 if password p, as the cloud lists it, may open the door: neither
  * deleted (phase 0 or 4) nor failed to deliver (phase 5 or 7,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "tz.h"
 #include "banned.h"
 
 void report_add_time(cJSON *obj, const char *name, time_t t, int null_if_zero)
@@ -19,6 +20,30 @@ void report_add_time(cJSON *obj, const char *name, time_t t, int null_if_zero)
 	}
 	util_fmt_utc(t, buf, sizeof(buf));
 	cJSON_AddStringToObject(obj, name, buf);
+}
+
+int report_fmt_local(const char *zone, time_t t, char sep, char buf[LOCAL_LEN + 1])
+{
+	char iso[UTC_ISO_LEN + 1];
+	time_t wall;
+
+	if (!zone || !*zone || tz_instant_to_wall(zone, t, &wall) != 0)
+		return -1;
+	util_fmt_utc(wall, iso, sizeof(iso));
+	iso[10] = sep;
+	iso[LOCAL_LEN] = '\0';
+	memcpy(buf, iso, LOCAL_LEN + 1);
+	return 0;
+}
+
+void report_add_local(cJSON *obj, const char *name, const char *zone, time_t t)
+{
+	char buf[LOCAL_LEN + 1];
+
+	if (t && report_fmt_local(zone, t, 'T', buf) == 0)
+		cJSON_AddStringToObject(obj, name, buf);
+	else
+		cJSON_AddNullToObject(obj, name);
 }
 
 void report_add_str(cJSON *obj, const char *name, const char *s)

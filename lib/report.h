@@ -85,6 +85,16 @@ void report_status_text(const struct status_report *s, struct strbuf *out);
 /* Add a UTC ISO-8601 string, or null when t == 0 and null_if_zero. */
 void report_add_time(cJSON *obj, const char *name, time_t t, int null_if_zero);
 
+#define LOCAL_LEN 16    /* "YYYY-MM-DDTHH:MM" */
+
+/* t on zone's wall clock as "YYYY-MM-DDTHH:MM" (sep between date and
+ * time); 0, or -1 when the zone cannot be used. */
+int report_fmt_local(const char *zone, time_t t, char sep, char buf[LOCAL_LEN + 1]);
+
+/* Add t on zone's wall clock ("YYYY-MM-DDTHH:MM"), or null when t == 0
+ * or the zone cannot be used. */
+void report_add_local(cJSON *obj, const char *name, const char *zone, time_t t);
+
 /* Add a string, or null when s is NULL or empty. */
 void report_add_str(cJSON *obj, const char *name, const char *s);
 

@@ -14,28 +14,11 @@
 #include "tz.h"
 #include "banned.h"
 
-#define LOCAL_LEN 16    /* "YYYY-MM-DDTHH:MM" */
 
 /* The zone a credential's lock keeps time in. */
 static const char *cred_zone(const struct pins_view *pv, const struct live_cred *l)
 {
 	return l->tz[0] ? l->tz : pv->default_tz;
-}
-
-/* t on zone's wall clock as "YYYY-MM-DDTHH:MM" (sep between date and
- * time); 0, or -1 when the zone cannot be used. */
-static int fmt_local(const char *zone, time_t t, char sep, char buf[LOCAL_LEN + 1])
-{
-	char iso[UTC_ISO_LEN + 1];
-	time_t wall;
-
-	if (!zone || !*zone || tz_instant_to_wall(zone, t, &wall) != 0)
-		return -1;
-	util_fmt_utc(wall, iso, sizeof(iso));
-	iso[10] = sep;
-	iso[LOCAL_LEN] = '\0';
-	memcpy(buf, iso, LOCAL_LEN + 1);
-	return 0;
 }
 
 /* The PIN, or as many '*' as it has digits. */
@@ -49,16 +32,6 @@ static void fmt_pin(const struct pins_view *pv, const char *pin, char buf[PIN_MA
 		memset(buf, '*', len);
 	}
 	buf[len] = '\0';
-}
-
-static void add_local(cJSON *o, const char *name, const char *zone, time_t t)
-{
-	char buf[LOCAL_LEN + 1];
-
-	if (fmt_local(zone, t, 'T', buf) == 0)
-		cJSON_AddStringToObject(o, name, buf);
-	else
-		cJSON_AddNullToObject(o, name);
 }
 
 static void add_id(cJSON *o, const char *name, int64_t id)
@@ -84,8 +57,8 @@ static cJSON *pin_json(const struct pins_view *pv, const struct live_cred *l)
 	cJSON_AddStringToObject(o, "state", l->c.state);
 	report_add_time(o, "validFrom", l->c.valid_from, 0);
 	report_add_time(o, "validUntil", l->c.valid_until, 0);
-	add_local(o, "validFromLocal", zone, l->c.valid_from);
-	add_local(o, "validUntilLocal", zone, l->c.valid_until);
+	report_add_local(o, "validFromLocal", zone, l->c.valid_from);
+	report_add_local(o, "validUntilLocal", zone, l->c.valid_until);
 	report_add_str(o, "timezone", zone);
 	cJSON_AddBoolToObject(o, "notified", l->c.notified_at != 0);
 	report_add_time(o, "notifiedAt", l->c.notified_at, 1);
@@ -112,8 +85,8 @@ static void pin_row(const struct pins_view *pv, const struct live_cred *l, struc
 	char lf[LOCAL_LEN + 1] = "?", lu[LOCAL_LEN + 1] = "?";
 	char uf[UTC_ISO_LEN + 1], uu[UTC_ISO_LEN + 1], id[24] = "-", pin[PIN_MAX + 1];
 
-	fmt_local(zone, l->c.valid_from, ' ', lf);
-	fmt_local(zone, l->c.valid_until, ' ', lu);
+	report_fmt_local(zone, l->c.valid_from, ' ', lf);
+	report_fmt_local(zone, l->c.valid_until, ' ', lu);
 	util_fmt_utc(l->c.valid_from, uf, sizeof(uf));
 	util_fmt_utc(l->c.valid_until, uu, sizeof(uu));
 	if (l->c.password_id > 0)

@@ -4,6 +4,7 @@
  *      pending row (its own small transaction);
  *   2. R1: fetch both queries; any failure ends the run here (R2);
  *   3. R6: ask Stays about each suspect by id (outside the transaction);
+ *   3a. look up the guests of stays that will need a PIN (guests.h);
  *   4. BEGIN IMMEDIATE, load the stored state, plan, write the plan and
  *      complete the log row, COMMIT: all or nothing.
  * A failure at any step rolls back and completes the log row as failed,
@@ -16,6 +17,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "guests.h"
 #include "run.h"
 #include "banned.h"
 
@@ -280,6 +282,125 @@ out:
 	return e;
 }
 
+/* ---- guests ----------------------------------------------------------- */
+
+static int cmp_checkin(const void *a, const void *b)
+{
+	const struct resv *x = *(const struct resv *const *)a, *y = *(const struct resv *const *)b;
+	int c = strcmp(x->in_date, y->in_date);
+
+	return c ? c : strcmp(x->id, y->id);
+}
+
+/* The listing's name, if not known or old; a failure is only a note. */
+static void lookup_listing(struct run *r, const char *listing)
+{
+	const struct run_stays *s = &r->io->stays;
+	struct stays_listing l;
+	char why[ERRBUF_SIZE];
+	int stale, gone;
+
+	if (guests_listing_stale(r->db, listing, r->now, &stale, why) != ERR_OK || !stale)
+		return;
+	if (s->listing(s->ctx, listing, &l, &gone, why) != ERR_OK) {
+		note(r, "listing %s: its name could not be read: %s", listing, why);
+		return;
+	}
+	if (gone) {
+		memset(&l, 0, sizeof(l));
+		xstrlcpy(l.id, listing, sizeof(l.id));
+	}
+	if (guests_listing_save(r->db, &l, r->now, why) != ERR_OK)
+		note(r, "listing %s: %s", listing, why);
+}
+
+/*
+ * One guest.  Returns ERR_OK, or the error that should end the step
+ * (Stays unavailable or refusing: the rest waits for the next run).
+ */
+static enum err lookup_one(struct run *r, const struct resv *v, long attempts)
+{
+	const struct run_stays *s = &r->io->stays;
+	struct stays_guest g;
+	char why[ERRBUF_SIZE];
+	int gone, done;
+	enum err e, stop = ERR_OK;
+
+	e = s->guest(s->ctx, v->id, &g, &gone, why);
+	done = e == ERR_OK && !gone && !g.retry;
+	if (e == ERR_OK && gone)
+		snprintf(why, sizeof(why), "Stays has no reservation %s", v->id);
+	else if (e == ERR_OK && g.retry)
+		snprintf(why, sizeof(why), "%s", g.problem);
+	if (e == ERR_UNAVAILABLE || e == ERR_PERM || g.retry)
+		stop = e != ERR_OK ? e : ERR_UNAVAILABLE;
+	if (e != ERR_OK)
+		memset(&g, 0, sizeof(g));
+	if ((e = guests_save(r->db, v->id, &g, done, why, r->now, r->eb)) != ERR_OK)
+		return e;
+	if (!done) {
+		r->out->guests_failed++;
+		note(r, "guest of %s: look-up failed (%s); tried again next run", v->code, why);
+		if (attempts + 1 == GUEST_WARN_ATTEMPTS)
+			warn(r, "the guest of reservation %s could not be looked up %d times (%s); the on_pin hook gets no guest details until it can",
+			     v->code, GUEST_WARN_ATTEMPTS, why);
+		return stop;
+	}
+	r->out->guests_found++;
+	note(r, "guest of %s: looked up (%s%s%s%s)%s%s", v->code, g.name[0] ? "name" : "no name",
+	     g.phone[0] ? ", phone" : "", g.email[0] ? ", e-mail" : "",
+	     g.language[0] ? ", language" : "", g.problem[0] ? "; " : "", g.problem);
+	lookup_listing(r, v->listing);
+	return ERR_OK;
+}
+
+/*
+ * Look up the guests of fetched stays of a PIN type on a mapped listing,
+ * not over and checking in within the horizon, whose look-up has not
+ * succeeded yet; earliest check-in first, at most GUEST_LOOKUPS_PER_RUN.
+ * Nothing here fails the run: a database error ends the step with a
+ * warning, Stays' errors are recorded per guest.
+ */
+static void lookup_guests(struct run *r)
+{
+	const struct fetch_result *fr = &r->out->fr;
+	const struct resv **c;
+	char today[11], until[11];
+	long days = HEALTH_UNMAPPED_AHEAD / 86400, attempts, tried = 0;
+	size_t n = 0;
+	enum err e = ERR_OK;
+	int need;
+
+	if (!r->io->stays.guest || !r->io->stays.listing || fr->n == 0)
+		return;
+	if (r->policy.generate_before / 86400 + 2 > days)
+		days = r->policy.generate_before / 86400 + 2;
+	if (plan_local_date(r->cfg->pins.timezone, r->now, 0, today) != ERR_OK ||
+	    plan_local_date(r->cfg->pins.timezone, r->now, days, until) != ERR_OK)
+		return;
+	c = xcalloc(fr->n, sizeof(*c));
+	for (size_t i = 0; i < fr->n; i++) {
+		const struct resv *v = &fr->items[i];
+
+		if (plan_is_pin_type(&r->policy, v->type) && strcmp(v->out_date, today) >= 0 &&
+		    strcmp(v->in_date, until) <= 0)
+			c[n++] = v;
+	}
+	qsort(c, n, sizeof(*c), cmp_checkin);
+	for (size_t i = 0; i < n && tried < GUEST_LOOKUPS_PER_RUN && e == ERR_OK; i++) {
+		if ((e = guests_need(r->db, c[i]->id, c[i]->listing, &need, &attempts,
+				     r->eb)) != ERR_OK || !need)
+			continue;
+		tried++;
+		e = lookup_one(r, c[i], attempts);
+	}
+	if (e == ERR_DB)
+		warn(r, "guests were not looked up: %s", r->eb);
+	else if (e != ERR_OK)
+		note(r, "no more guests looked up this run: Stays did not answer");
+	free(c);
+}
+
 /* ---- the transaction -------------------------------------------------- */
 
 /* BEGIN (unless dry), load, plan. */
@@ -341,6 +462,21 @@ out:
 	return e;
 }
 
+/* Guests of stays that ended before yesterday or are no longer active. */
+static enum err forget_guests(struct run *r)
+{
+	char before[11];
+	enum err e;
+
+	if (plan_local_date(r->cfg->pins.timezone, r->now, -1, before) != ERR_OK)
+		return ERRF(r->eb, ERR_CONFIG, "cannot use time zone '%s'", r->cfg->pins.timezone);
+	e = guests_forget(r->db, before, r->now, &r->out->guests_forgotten, r->eb);
+	if (e == ERR_OK && r->out->guests_forgotten)
+		note(r, "forgot the guests of %ld past or canceled stays",
+		     r->out->guests_forgotten);
+	return e;
+}
+
 static enum err apply_run(struct run *r)
 {
 	struct run_result *out = r->out;
@@ -348,7 +484,7 @@ static enum err apply_run(struct run *r)
 	enum err e;
 
 	if ((e = store_apply(r->db, &out->plan, r->now, r->eb)) != ERR_OK ||
-	    (e = unmapped_notice(r)) != ERR_OK)
+	    (e = unmapped_notice(r)) != ERR_OK || (e = forget_guests(r)) != ERR_OK)
 		return fail(r, e, r->eb, r->eb);
 	log->duration_ms = elapsed_ms(r);
 	log->completed_at = r->now + log->duration_ms / 1000;
@@ -375,8 +511,11 @@ enum err reconcile_run(sqlite3 *db, const struct config *cfg, time_t now, unsign
 	plan_policy_from_config(cfg, &r.policy);
 	if (!(flags & RUN_DRY) && (e = log_begin(&r)) != ERR_OK)
 		return e;
-	if ((e = fetch(&r)) != ERR_OK || (e = confirm_suspects(&r)) != ERR_OK ||
-	    (e = plan_run(&r)) != ERR_OK)
+	if ((e = fetch(&r)) != ERR_OK || (e = confirm_suspects(&r)) != ERR_OK)
+		return e;
+	if (!(flags & RUN_DRY))
+		lookup_guests(&r);
+	if ((e = plan_run(&r)) != ERR_OK)
 		return e;
 	if (flags & RUN_DRY)
 		return ERR_OK;
@@ -446,9 +585,27 @@ static enum err http_get(void *ctx, const char *id, struct resv *out, int *gone,
 	return e != ERR_OK ? e : stays_get_reservation(&h->sc, id, out, gone, errbuf);
 }
 
+static enum err http_guest(void *ctx, const char *id, struct stays_guest *g, int *gone,
+			   char *errbuf)
+{
+	struct run_http *h = ctx;
+	enum err e = http_open(h, errbuf);
+
+	return e != ERR_OK ? e : stays_get_guest(&h->sc, id, g, gone, errbuf);
+}
+
+static enum err http_listing(void *ctx, const char *id, struct stays_listing *l, int *gone,
+			     char *errbuf)
+{
+	struct run_http *h = ctx;
+	enum err e = http_open(h, errbuf);
+
+	return e != ERR_OK ? e : stays_get_listing(&h->sc, id, l, gone, errbuf);
+}
+
 struct run_stays run_http_stays(struct run_http *h)
 {
-	struct run_stays s = { http_fetch, http_get, h };
+	struct run_stays s = { http_fetch, http_get, http_guest, http_listing, h };
 
 	return s;
 }

@@ -10,7 +10,10 @@
  *     (marking runs left pending as interrupted) to its end, the fetch of
  *     both queries (R1) with nothing changed when it fails (R2), the
  *     suspects and their look-up by id (R6, outside the transaction: it is
- *     network time), and one transaction around store_load(),
+ *     network time), the guests of stays that need a PIN (guests.h, also
+ *     outside, and before the transaction so that pin-runner never sees a
+ *     new PIN's job before its guest was asked for), and one transaction
+ *     around store_load(),
  *     plan_build(), store_apply() and the completed log row: all or
  *     nothing.
  *   - lib/plan.c decides, lib/store.c writes, the Stays transport is
@@ -47,6 +50,13 @@ struct run_stays {
 	/* One reservation by id, with stays_get_reservation()'s contract. */
 	enum err (*get)(void *ctx, const char *id, struct resv *out, int *gone,
 			char *errbuf);
+	/* The guest of a reservation, with stays_get_guest()'s contract, and
+	 * one listing, with stays_get_listing()'s.  Both NULL: no guests are
+	 * looked up. */
+	enum err (*guest)(void *ctx, const char *resv_id, struct stays_guest *g, int *gone,
+			  char *errbuf);
+	enum err (*listing)(void *ctx, const char *id, struct stays_listing *l, int *gone,
+			    char *errbuf);
 	void *ctx;
 };
 
@@ -71,6 +81,9 @@ struct run_result {
 	struct log_row log;     /* R9: the row as last written (not with RUN_DRY) */
 	int log_failed;         /* the run failed and its row says so */
 	long kept;              /* R6: suspects Stays did not confirm, kept */
+	long guests_found;      /* guests looked up this run */
+	long guests_failed;     /* look-ups that failed (tried again next run) */
+	long guests_forgotten;  /* guests of past or canceled stays deleted */
 	/* What the plan's actions point into. */
 	struct fetch_result fr;
 	struct state st;

@@ -15,6 +15,7 @@
 
 #include "ids.h"
 #include "stays.h"
+#include "stays_int.h"
 #include "banned.h"
 
 #define MAX_RETRY_AFTER 300
@@ -80,8 +81,7 @@ void fetch_result_finish(struct fetch_result *fr)
 	fr->alloc = n;
 }
 
-/* Copy a string for a message: at most 40 printable characters. */
-static void quote_for_msg(const char *s, char *out, size_t size)
+void stays_quote(const char *s, char *out, size_t size)
 {
 	size_t k = 0;
 
@@ -115,7 +115,7 @@ static const char *parse_ids(const cJSON *it, struct resv *r, char *msg, size_t 
 			return "field '" key "' is not a string";               \
 		if (!(check)) {                                                 \
 			char q_[48];                                            \
-			quote_for_msg(f->valuestring, q_, sizeof(q_));          \
+			stays_quote(f->valuestring, q_, sizeof(q_));          \
 			snprintf(msg, msgsize, "field '" key "' is not %s: '%s'", \
 				 what, q_);                                     \
 			return msg;                                             \
@@ -148,7 +148,7 @@ static const char *parse_type(const cJSON *it, struct resv *r, char *msg, size_t
 	if (i == sizeof(known_types) / sizeof(*known_types)) {
 		char q[48];
 
-		quote_for_msg(f->valuestring, q, sizeof(q));
+		stays_quote(f->valuestring, q, sizeof(q));
 		snprintf(msg, msgsize, "unknown reservation type '%s'", q);
 		return msg;
 	}
@@ -182,7 +182,7 @@ static const char *parse_dates(const cJSON *it, struct resv *r, char *msg, size_
 		     util_parse_date(buf, &y, &m, &d) != 0)) {
 			char q[48];
 
-			quote_for_msg(f->valuestring, q, sizeof(q));
+			stays_quote(f->valuestring, q, sizeof(q));
 			snprintf(msg, msgsize, "field '%s' is not a date (YYYY-MM-DD): '%s'",
 				 date_keys[k], q);
 			return msg;
@@ -213,7 +213,7 @@ static const char *parse_times(const cJSON *it, struct resv *r, char *msg, size_
 		if (util_parse_hhmm_ss(f->valuestring, &h, &mi) != 0) {
 			char q[48];
 
-			quote_for_msg(f->valuestring, q, sizeof(q));
+			stays_quote(f->valuestring, q, sizeof(q));
 			snprintf(msg, msgsize, "field '%s' is not a time (HH:MM): '%s'",
 				 time_keys[k], q);
 			return msg;
@@ -307,9 +307,8 @@ static void note_bad_item(struct fetch_result *fr, const cJSON *it, const char *
 	}
 }
 
-/* Parse body as exactly one JSON value; *root is owned by the caller. */
-static enum err parse_json(const char *body, size_t len, const char *where, cJSON **root,
-			   char *errbuf)
+enum err stays_parse_json(const char *body, size_t len, const char *where, cJSON **root,
+			  char *errbuf)
 {
 	const char *end = NULL;
 
@@ -351,7 +350,7 @@ static enum err parse_page_array(const char *body, size_t len, size_t max_items,
 	size_t n;
 	enum err e;
 
-	if ((e = parse_json(body, len, where, root, errbuf)) != ERR_OK)
+	if ((e = stays_parse_json(body, len, where, root, errbuf)) != ERR_OK)
 		return e;
 	if (!cJSON_IsArray(*root)) {
 		const char *what = cJSON_IsObject(*root) ? "object" : "value";
@@ -412,7 +411,7 @@ enum err stays_parse_reservation(const char *body, size_t len, struct resv *out,
 	enum err e;
 
 	memset(out, 0, sizeof(*out));
-	if ((e = parse_json(body, len, where, &root, errbuf)) != ERR_OK)
+	if ((e = stays_parse_json(body, len, where, &root, errbuf)) != ERR_OK)
 		return e;
 	why = parse_item(root, out, msg, sizeof(msg));
 	if (why)
@@ -431,17 +430,14 @@ static void server_message(const struct http_response *resp, char *out, size_t s
 	if (cJSON_IsString(m) && m->valuestring) {
 		char q[48];
 
-		quote_for_msg(m->valuestring, q, sizeof(q));
+		stays_quote(m->valuestring, q, sizeof(q));
 		snprintf(out, size, ": %s", q);
 	}
 	cJSON_Delete(root);
 }
 
-/* One GET with retries.  On ERR_OK resp holds a 200 answer, or a 404 when
- * allow_404 (a single reservation that does not exist). */
-static enum err get_with_retries(struct stays_client *sc, const char *url,
-				 const char *where, int allow_404,
-				 struct http_response *resp, char *errbuf)
+enum err stays_http_get(struct stays_client *sc, const char *url, const char *where,
+			int allow_404, struct http_response *resp, char *errbuf)
 {
 	static const char *const headers[] = { "Accept: application/json", NULL };
 	char why[ERRBUF_SIZE], sm[64];
@@ -524,7 +520,7 @@ enum err stays_fetch(struct stays_client *sc, const char *from, const char *to,
 		strbuf_addf(&url, "&skip=%ld&limit=%d", skip, STAYS_PAGE_LIMIT);
 		snprintf(where, sizeof(where), "page %ld of the %s query", page,
 			 canceled ? "canceled" : "reservations");
-		e = get_with_retries(sc, url.buf, where, 0, &resp, errbuf);
+		e = stays_http_get(sc, url.buf, where, 0, &resp, errbuf);
 		if (e != ERR_OK)
 			break;
 		e = stays_parse_page(resp.body.buf ? resp.body.buf : "", resp.body.len,
@@ -555,7 +551,7 @@ enum err stays_get_reservation(struct stays_client *sc, const char *id, struct r
 		return ERRF(errbuf, ERR_DATA, "invalid reservation id");
 	snprintf(where, sizeof(where), "reservation %s", id);
 	strbuf_addf(&url, "%s/external/v1/booking/reservations/%s", sc->base_url, id);
-	e = get_with_retries(sc, url.buf, where, 1, &resp, errbuf);
+	e = stays_http_get(sc, url.buf, where, 1, &resp, errbuf);
 	if (e == ERR_OK && resp.status == 404) {
 		*gone = 1;
 	} else if (e == ERR_OK) {
@@ -583,9 +579,7 @@ void stays_listing_list_release(struct stays_listing_list *l)
 	memset(l, 0, sizeof(*l));
 }
 
-/* Append s to out (size bytes) as display text: valid UTF-8 kept, control
- * characters and invalid bytes as '?', truncated at a character. */
-static void add_text(char *out, size_t size, const char *s)
+void stays_add_text(char *out, size_t size, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t j = strlen(out);
@@ -617,8 +611,7 @@ static void add_text(char *out, size_t size, const char *s)
 	out[j] = '\0';
 }
 
-/* A string, null or absent member; "" unless a string.  -1 if another type. */
-static int opt_string(const cJSON *obj, const char *key, char *out, size_t size)
+int stays_opt_string(const cJSON *obj, const char *key, char *out, size_t size)
 {
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(obj, key);
 
@@ -627,7 +620,7 @@ static int opt_string(const cJSON *obj, const char *key, char *out, size_t size)
 		return 0;
 	if (!cJSON_IsString(f) || !f->valuestring)
 		return -1;
-	add_text(out, size, f->valuestring);
+	stays_add_text(out, size, f->valuestring);
 	return 0;
 }
 
@@ -641,27 +634,27 @@ static const char *parse_address(const cJSON *it, struct stays_listing *l)
 		return NULL;
 	if (!cJSON_IsObject(a))
 		return "field 'address' is not an object";
-	if (opt_string(a, "city", l->city, sizeof(l->city)) < 0)
+	if (stays_opt_string(a, "city", l->city, sizeof(l->city)) < 0)
 		return "field 'address.city' is not a string";
-	if (opt_string(a, "street", street, sizeof(street)) < 0)
+	if (stays_opt_string(a, "street", street, sizeof(street)) < 0)
 		return "field 'address.street' is not a string";
-	if (opt_string(a, "additional", extra, sizeof(extra)) < 0)
+	if (stays_opt_string(a, "additional", extra, sizeof(extra)) < 0)
 		return "field 'address.additional' is not a string";
 	num = cJSON_GetObjectItemCaseSensitive(a, "streetNumber");
 	if (cJSON_IsNumber(num) && num->valuedouble >= 0 && num->valuedouble < 1e9)
 		snprintf(nb, sizeof(nb), "%ld", (long)num->valuedouble);
-	else if (opt_string(a, "streetNumber", nb, sizeof(nb)) < 0)
+	else if (stays_opt_string(a, "streetNumber", nb, sizeof(nb)) < 0)
 		return "field 'address.streetNumber' is not a number or a string";
-	add_text(l->address, sizeof(l->address), street);
+	stays_add_text(l->address, sizeof(l->address), street);
 	if (nb[0]) {
 		if (l->address[0])
-			add_text(l->address, sizeof(l->address), " ");
-		add_text(l->address, sizeof(l->address), nb);
+			stays_add_text(l->address, sizeof(l->address), " ");
+		stays_add_text(l->address, sizeof(l->address), nb);
 	}
 	if (extra[0]) {
 		if (l->address[0])
-			add_text(l->address, sizeof(l->address), ", ");
-		add_text(l->address, sizeof(l->address), extra);
+			stays_add_text(l->address, sizeof(l->address), ", ");
+		stays_add_text(l->address, sizeof(l->address), extra);
 	}
 	return NULL;
 }
@@ -681,7 +674,7 @@ static const char *parse_listing(const cJSON *it, struct stays_listing *l, char 
 	if (!cJSON_IsString(f) || !f->valuestring)
 		return "field '_id' is not a string";
 	if (!ids_listing_valid(f->valuestring)) {
-		quote_for_msg(f->valuestring, q, sizeof(q));
+		stays_quote(f->valuestring, q, sizeof(q));
 		snprintf(msg, msgsize, "field '_id' is not a valid id: '%s'", q);
 		return msg;
 	}
@@ -691,13 +684,13 @@ static const char *parse_listing(const cJSON *it, struct stays_listing *l, char 
 		if (!cJSON_IsString(f) || !f->valuestring)
 			return "field 'id' is not a string";
 		if (!ids_code_valid(f->valuestring)) {
-			quote_for_msg(f->valuestring, q, sizeof(q));
+			stays_quote(f->valuestring, q, sizeof(q));
 			snprintf(msg, msgsize, "field 'id' is not a valid short id: '%s'", q);
 			return msg;
 		}
 		xstrlcpy(l->code, f->valuestring, sizeof(l->code));
 	}
-	if (opt_string(it, "internalName", l->name, sizeof(l->name)) < 0)
+	if (stays_opt_string(it, "internalName", l->name, sizeof(l->name)) < 0)
 		return "field 'internalName' is not a string";
 	return parse_address(it, l);
 }
@@ -800,7 +793,7 @@ enum err stays_listings(struct stays_client *sc, struct stays_listing_list *out,
 		strbuf_addf(&url, "%s/external/v1/content/listings?status=active&skip=%ld&limit=%d",
 			    sc->base_url, skip, STAYS_PAGE_LIMIT);
 		snprintf(where, sizeof(where), "page %ld of the listings", page);
-		if ((e = get_with_retries(sc, url.buf, where, 0, &resp, errbuf)) != ERR_OK)
+		if ((e = stays_http_get(sc, url.buf, where, 0, &resp, errbuf)) != ERR_OK)
 			break;
 		e = stays_parse_listings_page(resp.body.buf ? resp.body.buf : "", resp.body.len,
 					      STAYS_PAGE_LIMIT, where, out, &count, errbuf);
@@ -812,6 +805,40 @@ enum err stays_listings(struct stays_client *sc, struct stays_listing_list *out,
 		skip += (long)count;
 	}
 	listings_finish(out);
+	http_response_release(&resp);
+	strbuf_release(&url);
+	return e;
+}
+
+enum err stays_get_listing(struct stays_client *sc, const char *id,
+			   struct stays_listing *out, int *gone, char *errbuf)
+{
+	struct http_response resp = HTTP_RESPONSE_INIT;
+	struct strbuf url = STRBUF_INIT;
+	char where[ID_MAX + 32], msg[ERRBUF_SIZE];
+	const char *why;
+	cJSON *root = NULL;
+	enum err e;
+
+	*gone = 0;
+	memset(out, 0, sizeof(*out));
+	if (!ids_listing_valid(id))
+		return ERRF(errbuf, ERR_DATA, "invalid listing id");
+	snprintf(where, sizeof(where), "listing %s", id);
+	strbuf_addf(&url, "%s/external/v1/content/listings/%s", sc->base_url, id);
+	e = stays_http_get(sc, url.buf, where, 1, &resp, errbuf);
+	if (e == ERR_OK && resp.status == 404) {
+		*gone = 1;
+	} else if (e == ERR_OK &&
+		   (e = stays_parse_json(resp.body.buf ? resp.body.buf : "", resp.body.len,
+					 where, &root, errbuf)) == ERR_OK) {
+		if ((why = parse_listing(root, out, msg, sizeof(msg))))
+			e = ERRF(errbuf, ERR_PROTOCOL, "Stays sent a malformed %s: %s", where, why);
+		else if (strcmp(out->id, id) != 0)
+			e = ERRF(errbuf, ERR_PROTOCOL, "Stays answered listing %s when asked for %s",
+				 out->id, id);
+	}
+	cJSON_Delete(root);
 	http_response_release(&resp);
 	strbuf_release(&url);
 	return e;

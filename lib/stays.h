@@ -157,4 +157,65 @@ enum err stays_parse_listings_page(const char *body, size_t len, size_t max_item
 enum err stays_listings(struct stays_client *sc, struct stays_listing_list *out,
 			char *errbuf);
 
+/*
+ * One listing, GET /external/v1/content/listings/{id}, with the retries of
+ * stays_fetch().  ERR_OK with *gone = 1 on 404, else *out filled (checked
+ * like a page item; ERR_PROTOCOL when it is not that listing).
+ */
+enum err stays_get_listing(struct stays_client *sc, const char *id,
+			   struct stays_listing *out, int *gone, char *errbuf);
+
+
+/* ------------------------------------------------------------------------
+ * Guests (stays-api.md §2.2, §3, §5): who stays, for the on_pin hook.
+ * GET /external/v1/booking/reservations/{id} gives the client's id and the
+ * primary entry of guestsDetails.list (name, phones); GET
+ * /external/v1/booking/clients/{_idclient} adds the e-mail and preferred
+ * language.  The data is untrusted display text: a field of the wrong
+ * type or shape is left out (and named in `problem`), never fatal.
+ */
+
+#define GUEST_PHONE_MAX 32      /* buffer size: "+5521987654321" */
+#define GUEST_LANG_MAX 16       /* buffer size: "pt_BR" */
+
+struct stays_guest {
+	char client[ID_MAX + 1];        /* _idclient; "" when none */
+	char name[STAYS_TEXT_MAX];      /* "" when not known */
+	char phone[GUEST_PHONE_MAX];
+	char email[STAYS_TEXT_MAX];
+	char language[GUEST_LANG_MAX];
+	char problem[ERRBUF_SIZE];      /* "" or why something is missing */
+	int retry;                      /* the missing part may come later (the
+	                                   client call was unavailable) */
+};
+
+/*
+ * Parse the answer of GET /booking/reservations/{id} for its guest:
+ * "_idclient" and the primary entry of guestsDetails.list ("adult_1"
+ * style placeholders are not names).  *g is reset first.  ERR_PROTOCOL
+ * when the body is not a JSON object with "_id" equal to id.
+ */
+enum err stays_parse_guest_of(const char *body, size_t len, const char *id,
+			      struct stays_guest *g, char *errbuf);
+
+/*
+ * Parse the answer of GET /booking/clients/{id} into g: the e-mail
+ * ("email", else the "main" then the first of contactEmails) and
+ * "prefLang"; name ("name", else "fName lName") and phone (the first
+ * valid phones[].iso) only where g has none yet.  ERR_PROTOCOL when the
+ * body is not a JSON object, or names another client.
+ */
+enum err stays_parse_client(const char *body, size_t len, struct stays_guest *g,
+			    char *errbuf);
+
+/*
+ * The guest of reservation resv_id: the reservation, then its client.
+ * ERR_OK with *gone = 1 when Stays has no such reservation (404); ERR_OK
+ * with g filled otherwise - also when the client call failed, which is
+ * in g->problem (g->retry when it may succeed later: Stays unavailable).
+ * Errors of the reservation call as stays_get_reservation().
+ */
+enum err stays_get_guest(struct stays_client *sc, const char *resv_id,
+			 struct stays_guest *g, int *gone, char *errbuf);
+
 #endif
