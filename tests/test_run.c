@@ -24,7 +24,7 @@
 #include "run.h"
 
 #define NOW 1796126400L  /* 2026-12-01T12:00:00Z */
-#define MAXN 8
+#define MAXN 32
 
 /* What the stub Stays answers. */
 struct stub {
@@ -42,6 +42,14 @@ struct stub {
 	size_t nids;
 	int fetches, gets;
 	struct strbuf said;             /* every line of io, "error: ..." */
+	/* Guest look-ups: a guest "Guest <id>" unless guest_e; retry and
+	 * problem as stays_get_guest() sets them. */
+	enum err guest_e;
+	int guest_retry, guest_gone;
+	const char *guest_problem;
+	struct strbuf guests_asked;     /* "R1 R2 " */
+	int listings;
+	sqlite3 *db;                    /* to see what pin-runner could see */
 };
 
 struct fx {
@@ -131,6 +139,49 @@ static enum err stub_get(void *ctx, const char *id, struct resv *out, int *gone,
 	return ERR_INTERNAL;
 }
 
+static enum err stub_guest(void *ctx, const char *id, struct stays_guest *g, int *gone,
+			   char *errbuf)
+{
+	struct stub *s = ctx;
+	char q[128];
+
+	strbuf_addf(&s->guests_asked, "%s ", id);
+	/* Asked before the transaction: no job of it is visible yet. */
+	snprintf(q, sizeof(q), "SELECT count(*) FROM pin_jobs WHERE reservation_id = '%s'", id);
+	if (strcmp(test_rows(s->db, "SELECT count(*) FROM guests WHERE looked_up_at IS NOT NULL "
+			     "OR attempts > 0"), "0\n") == 0)
+		assert_string_equal(test_rows(s->db, q), "0\n");
+	memset(g, 0, sizeof(*g));
+	*gone = s->guest_gone;
+	if (s->guest_e != ERR_OK)
+		return ERRF(errbuf, s->guest_e, "stays is unavailable");
+	snprintf(g->name, sizeof(g->name), "Guest %s", id);
+	if (!s->guest_retry) {
+		xstrlcpy(g->email, "guest@example.com", sizeof(g->email));
+		xstrlcpy(g->language, "pt_BR", sizeof(g->language));
+	}
+	xstrlcpy(g->phone, "+5521999990000", sizeof(g->phone));
+	g->retry = s->guest_retry;
+	if (s->guest_problem)
+		xstrlcpy(g->problem, s->guest_problem, sizeof(g->problem));
+	return ERR_OK;
+}
+
+static enum err stub_listing(void *ctx, const char *id, struct stays_listing *l, int *gone,
+			     char *errbuf)
+{
+	struct stub *s = ctx;
+
+	(void)errbuf;
+	s->listings++;
+	*gone = 0;
+	memset(l, 0, sizeof(*l));
+	xstrlcpy(l->id, id, sizeof(l->id));
+	xstrlcpy(l->code, "LC1", sizeof(l->code));
+	xstrlcpy(l->name, "Copacabana 302", sizeof(l->name));
+	return ERR_OK;
+}
+
 static void say(struct stub *s, const char *kind, const char *line)
 {
 	strbuf_addf(&s->said, "%s: %s\n", kind, line);
@@ -171,6 +222,7 @@ static int teardown(void **state)
 
 	run_result_release(&f->res);
 	strbuf_release(&f->stub.said);
+	strbuf_release(&f->stub.guests_asked);
 	db_close(f->db);
 	config_release(&f->cfg);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
@@ -182,7 +234,8 @@ static enum err run(struct fx *f, sqlite3 *db, unsigned flags)
 {
 	run_result_release(&f->res);
 	strbuf_reset(&f->stub.said);
-	f->stub.fetches = f->stub.gets = 0;
+	strbuf_reset(&f->stub.guests_asked);
+	f->stub.fetches = f->stub.gets = f->stub.listings = 0;
 	return reconcile_run(db, &f->cfg, NOW, flags, &f->io, &f->res, f->eb);
 }
 
@@ -393,6 +446,135 @@ static void test_guard(void **state)
 	assert_string_equal(strbuf_str(&f->stub.said), "");
 }
 
+/* Turn the guest look-ups on. */
+static void guests_on(struct fx *f)
+{
+	f->io.stays.guest = stub_guest;
+	f->io.stays.listing = stub_listing;
+	f->stub.db = f->db;
+}
+
+/*
+ * (g) Guests are asked for before the transaction (pin-runner never sees
+ * a new PIN's job without them), earliest check-in first, at most
+ * GUEST_LOOKUPS_PER_RUN a run, once each; only stays of a PIN type on a
+ * mapped listing, not over, checking in within the horizon; never in a
+ * dry run.  The listing's name comes with the first guest.
+ */
+static void test_guests(void **state)
+{
+	struct fx *f = *state;
+	struct resv other;
+	char day[11];
+
+	guests_on(f);
+	for (int i = 0; i < 24; i++) {
+		char id[8];
+
+		snprintf(id, sizeof(id), "R%02d", 23 - i);
+		snprintf(day, sizeof(day), "2026-12-%02d", 2 + (23 - i) / 4);
+		f->stub.pin[f->stub.npin++] = resv(id, day, "2026-12-20");
+	}
+	f->stub.pin[f->stub.npin++] = resv("FAR", "2026-12-30", "2027-01-02");
+	other = resv("UNMAPPED", "2026-12-03", "2026-12-05");
+	xstrlcpy(other.listing, "L2", sizeof(other.listing));
+	f->stub.pin[f->stub.npin++] = other;
+	f->stub.canceled[f->stub.ncanceled++] = resv("CAN", "2026-12-03", "2026-12-05");
+	xstrlcpy(f->stub.canceled[0].type, "canceled", sizeof(f->stub.canceled[0].type));
+
+	assert_int_equal(run(f, f->db, RUN_DRY), ERR_OK);
+	assert_string_equal(strbuf_str(&f->stub.guests_asked), "");
+
+	assert_int_equal(run(f, f->db, 0), ERR_OK);
+	assert_string_equal(strbuf_str(&f->stub.guests_asked),
+			    "R00 R01 R02 R03 R04 R05 R06 R07 R08 R09 R10 R11 R12 R13 R14 R15 R16 "
+			    "R17 R18 R19 ");
+	assert_int_equal(f->res.guests_found, 20);
+	assert_int_equal(f->stub.listings, 1);
+	assert_string_equal(test_rows(f->db, "SELECT name, phone, email, language, attempts, "
+				      "last_error, looked_up_at FROM guests WHERE reservation_id = 'R00'"),
+			    "Guest R00|+5521999990000|guest@example.com|pt_BR|0|NULL|1796126400\n");
+	assert_string_equal(test_rows(f->db, "SELECT * FROM listing_names"),
+			    "L1|LC1|Copacabana 302|1796126400\n");
+	assert_non_null(strstr(strbuf_str(&f->stub.said),
+			       "note: guest of CR00: looked up (name, phone, e-mail, language)\n"));
+
+	/* The next run asks for the rest, and for nobody twice. */
+	assert_int_equal(run(f, f->db, 0), ERR_OK);
+	assert_string_equal(strbuf_str(&f->stub.guests_asked), "R20 R21 R22 R23 ");
+	assert_int_equal(f->stub.listings, 0);
+	assert_int_equal(run(f, f->db, 0), ERR_OK);
+	assert_string_equal(strbuf_str(&f->stub.guests_asked), "");
+	assert_int_equal(count(f->db, "SELECT count(*) FROM guests"), 24);
+
+	/* A canceled stay's guest is forgotten by the run that sees it. */
+	f->stub.canceled[f->stub.ncanceled] = f->stub.pin[0];
+	xstrlcpy(f->stub.canceled[f->stub.ncanceled++].type, "canceled", 9);
+	f->stub.npin--;
+	memmove(f->stub.pin, f->stub.pin + 1, f->stub.npin * sizeof(*f->stub.pin));
+	assert_int_equal(run(f, f->db, 0), ERR_OK);
+	assert_int_equal(f->res.guests_forgotten, 1);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM guests WHERE reservation_id = 'R23'"), 0);
+	assert_int_equal(count(f->db, "SELECT count(*) FROM guests"), 23);
+}
+
+/*
+ * (h) A failed look-up never fails the run: it is recorded, the step stops
+ * (Stays is not answering), the next run tries again, a warning comes at
+ * the GUEST_WARN_ATTEMPTS-th failure only.  A client call that may work
+ * later keeps what the reservation gave and is tried again; a client that
+ * cannot be read (Stays' invalid stored data) is final.
+ */
+static void test_guest_failures(void **state)
+{
+	struct fx *f = *state;
+
+	guests_on(f);
+	f->stub.pin[f->stub.npin++] = resv("R1", "2026-12-02", "2026-12-04");
+	f->stub.pin[f->stub.npin++] = resv("R2", "2026-12-03", "2026-12-05");
+	f->stub.guest_e = ERR_UNAVAILABLE;
+	for (int i = 1; i <= 4; i++) {
+		assert_int_equal(run(f, f->db, 0), ERR_OK);
+		assert_string_equal(strbuf_str(&f->stub.guests_asked), "R1 ");
+		assert_int_equal(f->res.guests_failed, 1);
+		assert_string_equal(f->res.log.status, "success");
+		assert_int_equal(strstr(strbuf_str(&f->stub.said), "warn: the guest of reservation CR1 "
+					"could not be looked up 3 times (stays is unavailable)") != NULL,
+				 i == 3);
+	}
+	assert_string_equal(test_rows(f->db, "SELECT reservation_id, name, attempts, last_error, "
+				      "looked_up_at FROM guests"),
+			    "R1|NULL|4|stays is unavailable|NULL\n");
+	assert_int_equal(count(f->db, "SELECT count(*) FROM pin_jobs WHERE action = 'generate'"), 2);
+
+	/* The reservation answers, its client is unavailable: kept, asked again. */
+	f->stub.guest_e = ERR_OK;
+	f->stub.guest_retry = 1;
+	f->stub.guest_problem = "Stays is unavailable: HTTP 503 for client X";
+	assert_int_equal(run(f, f->db, 0), ERR_OK);
+	assert_string_equal(strbuf_str(&f->stub.guests_asked), "R1 ");
+	assert_string_equal(test_rows(f->db, "SELECT name, phone, email, attempts, looked_up_at "
+				      "FROM guests WHERE reservation_id = 'R1'"),
+			    "Guest R1|+5521999990000|NULL|5|NULL\n");
+	/* A client Stays cannot read is final; what is known is kept. */
+	f->stub.guest_retry = 0;
+	f->stub.guest_problem = "Stays answered HTTP 400 for client X: 'contactEmails/0/adr must...'";
+	assert_int_equal(run(f, f->db, 0), ERR_OK);
+	assert_string_equal(strbuf_str(&f->stub.guests_asked), "R1 R2 ");
+	assert_string_equal(test_rows(f->db, "SELECT name, email, attempts, looked_up_at IS NOT NULL, "
+				      "last_error FROM guests WHERE reservation_id = 'R1'"),
+			    "Guest R1|guest@example.com|5|1|Stays answered HTTP 400 for client X: "
+			    "'contactEmails/0/adr must...'\n");
+	/* 404: recorded as failed, tried again. */
+	f->stub.guest_gone = 1;
+	f->stub.pin[f->stub.npin++] = resv("R3", "2026-12-03", "2026-12-05");
+	assert_int_equal(run(f, f->db, 0), ERR_OK);
+	assert_string_equal(strbuf_str(&f->stub.guests_asked), "R3 ");
+	assert_string_equal(test_rows(f->db, "SELECT attempts, last_error FROM guests "
+				      "WHERE reservation_id = 'R3'"),
+			    "1|Stays has no reservation R3\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -402,6 +584,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_suspects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_guard, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_guest_failures, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
