@@ -87,7 +87,7 @@ enum err guests_forget(sqlite3 *db, const char *before, time_t now, long *n, cha
 	if ((e = db_prepare(db, sql, &st, errbuf)) != ERR_OK)
 		return e;
 	sqlite3_bind_text(st, 1, before, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)(now - 2 * 86400));
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)(now - 2 * 86400L));
 	if ((e = db_step_done(db, st, "forgetting past guests", errbuf)) == ERR_OK)
 		*n = sqlite3_changes(db);
 	return e;
