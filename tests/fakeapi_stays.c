@@ -902,7 +902,8 @@ static bool client_invalid(const struct item *it, struct fake_response *resp)
 		const cJSON *adr = cJSON_IsObject(e)
 			? cJSON_GetObjectItemCaseSensitive(e, "adr") : NULL;
 
-		if (cJSON_IsString(adr) && !plausible_email(adr->valuestring)) {
+		if (adr && cJSON_IsString(adr) &&
+		    !plausible_email(adr->valuestring)) {
 			snprintf(msg, sizeof(msg), "contactEmails/%d/adr must "
 			         "match pattern \"^[^@\\s]+@[^@\\s]+$\"", i);
 			fake_respond_message(resp, 400, msg);
