@@ -4,7 +4,9 @@
  *
  * This file owns the process: options, the libmicrohttpd daemon, the request
  * log, fault injection, holds and the /_fake/ control endpoints.  The two
- * services live in fakeapi_stays.c and fakeapi_tuya.c.
+ * services live in fakeapi_stays.c and fakeapi_tuya.c.  A third, tiny one
+ * lives here: the hook listener (POST /_fake/hook keeps each body it gets,
+ * GET /_fake/hook shows them), a local web hook for contrib/hooks/pin-to-url.
  *
  * Invariants:
  *  - One mutex (srv.lock) guards all shared state: faults, holds, both logs,
@@ -32,6 +34,11 @@
  *    for one with its "method" key.
  *  - Holds are looked up by id, never kept by pointer across a wait: a
  *    reset frees them while requests sleep.
+ *  - POST /_fake/hook is the one control request that meets holds and
+ *    faults (service "hook"), so a test can make the listener slow or fail;
+ *    a body is kept only when the handler runs (a "status" fault keeps
+ *    nothing, "truncated" keeps it and cuts the answer).  At most HOOK_MAX
+ *    bodies are kept until /_fake/reset.
  */
 #include <assert.h>
 #include <errno.h>
@@ -62,6 +69,9 @@
 /* The in-memory copy of the log keeps at most this much, dropping the
  * oldest half when it overflows (a long bench run must not eat memory). */
 #define MEMLOG_MAX (32u * 1024 * 1024)
+
+/* POST /_fake/hook keeps at most this many bodies (503 after that). */
+#define HOOK_MAX 1000
 
 /* ---- allocation, buffers, small helpers ------------------------------ */
 
@@ -369,7 +379,7 @@ bool fake_json_int(const cJSON *item, int64_t min, int64_t max, int64_t *out)
 
 /* ---- server state ---------------------------------------------------- */
 
-enum service { SVC_STAYS, SVC_TUYA, SVC_CONTROL };
+enum service { SVC_STAYS, SVC_TUYA, SVC_HOOK, SVC_CONTROL };
 
 enum fault_body {
 	FB_NONE, FB_MALFORMED, FB_HTML, FB_TRUNCATED, FB_HUGE
@@ -431,9 +441,28 @@ static struct {
 	struct waiter *waiters;         /* parked requests, oldest first */
 	struct fake_stays *stays;
 	struct fake_tuya *tuya;
+	struct fake_buf *hooks;         /* bodies POSTed to /_fake/hook */
+	size_t nhooks;
 } srv = {
 	.lock = PTHREAD_MUTEX_INITIALIZER,
 };
+
+/* The "service" of a fault or hold: "stays", "tuya" or "hook". */
+static bool parse_service(const cJSON *it, enum service *svc)
+{
+	static const char *const names[] = {
+		[SVC_STAYS] = "stays", [SVC_TUYA] = "tuya", [SVC_HOOK] = "hook",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		if (cJSON_IsString(it) && !strcmp(it->valuestring, names[i])) {
+			*svc = (enum service)i;
+			return true;
+		}
+	}
+	return false;
+}
 
 static void fault_free_all(struct fault *f)
 {
@@ -484,15 +513,9 @@ static struct fault *fault_parse(const char *text, size_t len, char *err,
 		const char *k = it->string;
 
 		if (!strcmp(k, "service")) {
-			if (cJSON_IsString(it) &&
-			    !strcmp(it->valuestring, "stays"))
-				f->service = SVC_STAYS;
-			else if (cJSON_IsString(it) &&
-			         !strcmp(it->valuestring, "tuya"))
-				f->service = SVC_TUYA;
-			else {
-				snprintf(err, errlen,
-				         "fault 'service' must be \"stays\" or \"tuya\"");
+			if (!parse_service(it, &f->service)) {
+				snprintf(err, errlen, "fault 'service' must be "
+				         "\"stays\", \"tuya\" or \"hook\"");
 				goto fail;
 			}
 			has_service = true;
@@ -566,15 +589,15 @@ badint:
 		snprintf(err, errlen, "fault has no effect");
 		goto fail;
 	}
-	if (f->service == SVC_TUYA && f->skip >= 0) {
+	if (f->service != SVC_STAYS && f->skip >= 0) {
 		snprintf(err, errlen, "fault 'skip' is for service \"stays\" only");
 		goto fail;
 	}
-	if (f->service == SVC_TUYA && f->body == FB_HUGE) {
+	if (f->service != SVC_STAYS && f->body == FB_HUGE) {
 		snprintf(err, errlen, "fault body \"huge\" is for service \"stays\" only");
 		goto fail;
 	}
-	if (f->service == SVC_STAYS && f->has_code) {
+	if (f->service != SVC_TUYA && f->has_code) {
 		snprintf(err, errlen, "fault 'code' is for service \"tuya\" only");
 		goto fail;
 	}
@@ -730,15 +753,9 @@ static struct hold *hold_parse(const char *text, size_t len, char *err,
 		const char *k = it->string;
 
 		if (!strcmp(k, "service")) {
-			if (cJSON_IsString(it) &&
-			    !strcmp(it->valuestring, "stays"))
-				h->service = SVC_STAYS;
-			else if (cJSON_IsString(it) &&
-			         !strcmp(it->valuestring, "tuya"))
-				h->service = SVC_TUYA;
-			else {
-				snprintf(err, errlen,
-				         "hold 'service' must be \"stays\" or \"tuya\"");
+			if (!parse_service(it, &h->service)) {
+				snprintf(err, errlen, "hold 'service' must be "
+				         "\"stays\", \"tuya\" or \"hook\"");
 				goto fail;
 			}
 			has_service = true;
@@ -1291,6 +1308,59 @@ static void control_hold(const struct fake_request *req,
 	}
 }
 
+static void hooks_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < srv.nhooks; i++)
+		fake_buf_release(&srv.hooks[i]);
+	free(srv.hooks);
+	srv.hooks = NULL;
+	srv.nhooks = 0;
+}
+
+/* POST /_fake/hook: keep the body, whatever it is; srv.lock held. */
+static void hook_receive(const struct fake_request *req,
+                         struct fake_response *resp)
+{
+	struct fake_buf *b;
+
+	if (srv.nhooks >= HOOK_MAX) {
+		fake_respond_message(resp, 503, "hook listener full; "
+		                     "POST /_fake/reset");
+		return;
+	}
+	srv.hooks = fake_xrealloc(srv.hooks,
+	                          (srv.nhooks + 1) * sizeof(*srv.hooks));
+	b = &srv.hooks[srv.nhooks++];
+	memset(b, 0, sizeof(*b));
+	fake_buf_add(b, fake_buf_str(&req->body), req->body.len);
+	fake_respond(resp, 200, "application/json", "{\"ok\":true}");
+}
+
+/*
+ * GET /_fake/hook: the bodies so far, oldest first, as a JSON array; each
+ * is its JSON value if it is exactly one, else a string of its bytes (as
+ * cJSON sees them: up to a NUL, if one was sent).
+ */
+static void hook_show(struct fake_response *resp)
+{
+	cJSON *arr = cJSON_CreateArray();
+	size_t i;
+
+	for (i = 0; i < srv.nhooks; i++) {
+		const struct fake_buf *b = &srv.hooks[i];
+		cJSON *v = fake_json_parse(fake_buf_str(b), b->len, NULL);
+
+		if (!v)
+			v = cJSON_CreateString(fake_buf_str(b));
+		if (!v)
+			fake_die("cannot keep a hook body");
+		cJSON_AddItemToArray(arr, v);
+	}
+	fake_respond_json(resp, 200, arr);
+}
+
 /* /_fake/...: no authentication, srv.lock held. */
 static void control(const struct fake_request *req, struct fake_response *resp)
 {
@@ -1317,6 +1387,14 @@ static void control(const struct fake_request *req, struct fake_response *resp)
 		}
 		fault_append(f);
 		fake_respond(resp, 200, "application/json", "{\"ok\":true}");
+	} else if (!strcmp(req->path, "/_fake/hook")) {
+		/* POST comes here only from dispatch(), past holds and faults */
+		if (!strcmp(m, "POST"))
+			hook_receive(req, resp);
+		else if (!strcmp(m, "GET"))
+			hook_show(resp);
+		else
+			fake_respond_message(resp, 405, "Method not allowed");
 	} else if (!strcmp(req->path, "/_fake/reset")) {
 		if (strcmp(m, "POST")) {
 			fake_respond_message(resp, 405, "Method not allowed");
@@ -1327,6 +1405,7 @@ static void control(const struct fake_request *req, struct fake_response *resp)
 		hold_release_all();
 		hold_free_all(srv.holds);
 		srv.holds = NULL;
+		hooks_clear();
 		fake_respond(resp, 200, "application/json", "{\"ok\":true}");
 	} else if (!strcmp(req->path, "/_fake/log")) {
 		if (strcmp(m, "GET")) {
@@ -1368,6 +1447,9 @@ static unsigned long dispatch(struct fake_request *req,
 		fake_respond_message(resp, 413, "Payload too large");
 		return 0;
 	}
+	if (svc == SVC_CONTROL && !strcmp(req->path, "/_fake/hook") &&
+	    !strcmp(req->method, "POST"))
+		svc = SVC_HOOK;         /* a service of its own: faults apply */
 	if (svc == SVC_CONTROL) {
 		control(req, resp);
 		return 0;
@@ -1393,6 +1475,7 @@ static unsigned long dispatch(struct fake_request *req,
 	} else if (f.body == FB_MALFORMED) {
 		fake_respond(resp, 200, "application/json", svc == SVC_STAYS
 		             ? "[{\"_id\": \"x\","
+		             : svc == SVC_HOOK ? "{\"ok\":"
 		             : "{\"success\":true,\"result\":{\"id\":");
 	} else if (f.body == FB_HTML) {
 		fake_respond(resp, 200, "text/html; charset=utf-8", html_page);
@@ -1403,6 +1486,8 @@ static unsigned long dispatch(struct fake_request *req,
 		 * server did the work, only the answer is lost on the way */
 		if (svc == SVC_STAYS)
 			fake_stays_handle(srv.stays, req, resp);
+		else if (svc == SVC_HOOK)
+			control(req, resp);
 		else
 			fake_tuya_handle(srv.tuya, req, resp);
 		resp->truncate = f.body == FB_TRUNCATED;
@@ -1543,18 +1628,22 @@ static void usage(FILE *fp)
 "Fake Stays + Tuya Cloud API on 127.0.0.1 for tests.  Writes the port to\n"
 "FILE (atomically) once listening; runs until SIGTERM or SIGINT.\n"
 "\n"
-"fault JSON: {\"service\":\"stays\"|\"tuya\", \"match\":SUBSTR, \"skip\":N,\n"
+"fault JSON: {\"service\":\"stays\"|\"tuya\"|\"hook\", \"match\":SUBSTR, \"skip\":N,\n"
 "  \"after\":K, \"times\":T (-1 forever), \"delay_ms\":D, and one of\n"
 "  \"status\":S [\"retry_after\":SEC] | \"body\":\"malformed\"|\"html\"|\n"
-"  \"truncated\"|\"huge\" | \"code\":TUYA_CODE}\n"
-"hold JSON (POST /_fake/hold -> {\"id\":N}): {\"service\":\"stays\"|\"tuya\",\n"
+"  \"truncated\"|\"huge\" | \"code\":TUYA_CODE}  (skip, huge: stays only;\n"
+"  code: tuya only; hook: POST /_fake/hook)\n"
+"hold JSON (POST /_fake/hold -> {\"id\":N}): {\"service\":\"stays\"|\"tuya\"|\"hook\",\n"
 "  \"match\":SUBSTR, \"method\":\"POST\"..., \"after\":K, \"times\":T (default 1,\n"
 "  -1 every later match), \"when\":\"before\" (default: park, then handle with\n"
 "  the data as it is when released) | \"after\" (handle, then park the answer)}\n"
 "faults and holds match SUBSTR against \"path?query\" as logged (no method)\n"
 "control: POST /_fake/fault, POST /_fake/hold, GET /_fake/hold/N,\n"
 "  GET /_fake/hold/N/wait[?timeout_ms=M&waiting=K], POST /_fake/hold/N/release,\n"
-"  POST /_fake/reset (faults and holds; releases held requests), GET /_fake/log,\n"
+"  POST /_fake/reset (faults, holds, hook bodies; releases held requests),\n"
+"  GET /_fake/log, POST /_fake/hook (keeps the body: a local web hook),\n"
+"  GET /_fake/hook (the bodies kept, a JSON array: each as JSON if it parses,\n"
+"  else as a string),\n"
 "  GET /_fake/tuya/state, POST /_fake/tuya/device, POST /_fake/tuya/password,\n"
 "  POST /_fake/tuya/reset, POST /_fake/tuya/expire-tokens,\n"
 "  POST /_fake/tuya/expire-tickets, POST /_fake/tuya/clock\n", fp);
@@ -1776,6 +1865,7 @@ out:
 	hold_free_all(srv.holds);
 	fake_stays_free(srv.stays);
 	fake_tuya_free(srv.tuya);
+	hooks_clear();
 	fake_buf_release(&srv.memlog);
 	if (srv.log && fclose(srv.log) == EOF) {
 		fprintf(stderr, "fakeapi: cannot write log '%s': %s\n",

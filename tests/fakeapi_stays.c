@@ -23,6 +23,12 @@
  *    how a malformed item reaches the client at all.
  *  - Lists are sorted by "_id" (byte order; items without a string "_id"
  *    first), ties broken by position in the file, so paging is stable.
+ *  - A client is served as stored, except that Stays validates a client's
+ *    stored data on the detail call (stays-api.md §5): a string
+ *    contactEmails[i].adr that does not match ^[^@\s]+@[^@\s]+$ (no '@',
+ *    two of them, an empty side, white space) makes GET .../clients/{id} a
+ *    400 naming the first such index, as Stays answers.  Nothing else of a
+ *    client is checked, so other malformed items still reach the client.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -870,8 +876,47 @@ static void list_listings(const struct fake_stays *st,
 	pager_respond(&pr, resp);
 }
 
+/* Does s match ^[^@\s]+@[^@\s]+$ (\s as in JavaScript, ASCII part)? */
+static bool plausible_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	if (!at || at == s || !at[1] || strchr(at + 1, '@'))
+		return false;
+	return !s[strcspn(s, " \t\n\v\f\r")];
+}
+
+/*
+ * Stays' check of a stored client on the detail call: true and a 400 in
+ * resp if a contactEmails[i].adr is a string that is not an address.
+ */
+static bool client_invalid(const struct item *it, struct fake_response *resp)
+{
+	const cJSON *emails = field(it, "contactEmails"), *e;
+	char msg[128];
+	int i = 0;
+
+	if (!cJSON_IsArray(emails))
+		return false;
+	cJSON_ArrayForEach(e, emails) {
+		const cJSON *adr = cJSON_IsObject(e)
+			? cJSON_GetObjectItemCaseSensitive(e, "adr") : NULL;
+
+		if (adr && cJSON_IsString(adr) &&
+		    !plausible_email(adr->valuestring)) {
+			snprintf(msg, sizeof(msg), "contactEmails/%d/adr must "
+			         "match pattern \"^[^@\\s]+@[^@\\s]+$\"", i);
+			fake_respond_message(resp, 400, msg);
+			return true;
+		}
+		i++;
+	}
+	return false;
+}
+
+/* One item by "_id" or "id"; clients (is_client) are validated first. */
 static void get_one(const struct item *items, size_t n, const char *raw_id,
-                    struct fake_response *resp)
+                    bool is_client, struct fake_response *resp)
 {
 	const struct item *it = NULL;
 	size_t i, o = 0;
@@ -898,6 +943,8 @@ static void get_one(const struct item *items, size_t n, const char *raw_id,
 		fake_respond_message(resp, 404, "Not found");
 		return;
 	}
+	if (is_client && client_invalid(it, resp))
+		return;
 	resp->status = 200;
 	resp->content_type = "application/json";
 	fake_buf_reset(&resp->body);
@@ -959,16 +1006,16 @@ void fake_stays_handle(struct fake_stays *st, const struct fake_request *req,
 		list_reservations(st, req, resp);
 		break;
 	case R_RES1:
-		get_one(st->data.res, st->data.nres, id, resp);
+		get_one(st->data.res, st->data.nres, id, false, resp);
 		break;
 	case R_LST:
 		list_listings(st, req, resp);
 		break;
 	case R_LST1:
-		get_one(st->data.lst, st->data.nlst, id, resp);
+		get_one(st->data.lst, st->data.nlst, id, false, resp);
 		break;
 	case R_CLI1:
-		get_one(st->data.cli, st->data.ncli, id, resp);
+		get_one(st->data.cli, st->data.ncli, id, true, resp);
 		break;
 	case R_NONE:
 		break;

@@ -1,7 +1,9 @@
 #!/bin/sh
 # t_fake.sh - the fake server's own controls: holds (a request parked before
 # it is handled or before its answer is sent, released on demand), Zigbee
-# and Wi-Fi phases, delivery failures, the password control and the resets.
+# and Wi-Fi phases, delivery failures, the password control and the resets;
+# the clients detail call (with Stays' 400 for invalid stored e-mails) and
+# the hook listener (/_fake/hook).
 # Nothing here sleeps to synchronise: a background request is waited for
 # with GET /_fake/hold/N/wait, and `wait` collects it once released.
 . "$(dirname "$0")/lib.sh"
@@ -408,6 +410,56 @@ create $Y Y1 7777777
 [ "$(pw $Y $P)" = "5 3 false" ] || fail "data-file fail_delivery after a reset: $(pw $Y $P)"
 [ "$(post /_fake/tuya/reset)" = 200 ] && [ "$(get /_fake/tuya/reset)" = 405 ] || fail "reset methods"
 ok "tuya reset: passwords, tickets, tokens, counters gone; devices as in the data file; ids go on"
+
+# ---- clients: the detail call, and Stays' 400 for invalid stored data (§5) --
+
+C1='{"_id":"6650f1a0c3d4e5f6a7b8c9aa","kind":"person","fName":"Maria","lName":"Silva","name":"Maria Silva","email":"maria@example.com","contactEmails":[{"adr":"maria@example.com","type":"main"}],"phones":[{"iso":"+5521987654321","hint":"AirBnB"}],"prefLang":"pt_BR",  "n":1.50}'
+C2='{"_id":"6650f1a0c3d4e5f6a7b8c9ab","name":"Bad Mail","contactEmails":[{"adr":"ok@example.com","type":"main"},{"adr":"joao at example.com","type":"other"}]}'
+C3='{"_id":"6650f1a0c3d4e5f6a7b8c9ac","name":"No At","contactEmails":[{"adr":"noat.example.com"}]}'
+printf '{"reservations":[%s],\n "clients":[%s,\n  %s,%s]}\n' \
+	"$(resv d650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-12)" "$C1" "$C2" "$C3" > "$T/stays.json.tmp"
+mv "$T/stays.json.tmp" "$T/stays.json"
+CLI=/external/v1/booking/clients
+[ "$(stays $CLI/6650f1a0c3d4e5f6a7b8c9aa)" = 200 ] || fail "client: $(cat "$T/page")"
+[ "$(cat "$T/page")" = "$C1" ] || fail "client not served byte for byte: $(cat "$T/page")"
+[ "$(stays $CLI/6650f1a0c3d4e5f6a7b8c9ff)" = 404 ] || fail "unknown client: $(cat "$T/page")"
+[ "$(jq -r .message "$T/page")" = "Not found" ] || fail "404 body: $(cat "$T/page")"
+[ "$(stays $CLI/6650f1a0c3d4e5f6a7b8c9ab)" = 400 ] || fail "invalid client: $(cat "$T/page")"
+# the exact body Stays sends, index of the first bad address in the path
+[ "$(cat "$T/page")" = '{"message":"contactEmails/1/adr must match pattern \"^[^@\\s]+@[^@\\s]+$\""}' ] ||
+	fail "400 body: $(cat "$T/page")"
+[ "$(stays $CLI/6650f1a0c3d4e5f6a7b8c9ac)" = 400 ] &&
+	[ "$(jq -r .message "$T/page")" = 'contactEmails/0/adr must match pattern "^[^@\s]+@[^@\s]+$"' ] ||
+	fail "400 without '@': $(cat "$T/page")"
+[ "$(curl -s -o "$T/page" -w '%{http_code}' "$URL$CLI/6650f1a0c3d4e5f6a7b8c9aa")" = 401 ] &&
+	[ "$(jq -r .message "$T/page")" = Unauthorized ] || fail "client without Basic auth: $(cat "$T/page")"
+[ "$(curl -s -o "$T/page" -w '%{http_code}' -u "$STAYS_USER:wrong" "$URL$CLI/6650f1a0c3d4e5f6a7b8c9ab")" = 401 ] ||
+	fail "invalid client with a wrong password: $(cat "$T/page")"
+stays_data "$(resv d650f1a2c3d4e5f6a7b80001 RV001 $L1 2026-12-10 2026-12-12)"
+ok "clients: 200 raw item, 404, 400 contactEmails/i/adr must match pattern, 401 before either"
+
+# ---- the hook listener: POST /_fake/hook keeps bodies, GET shows them -------
+
+[ "$(get /_fake/hook)" = 200 ] && [ "$(jq -c . "$T/ctl")" = '[]' ] || fail "no hooks yet: $(cat "$T/ctl")"
+[ "$(post /_fake/hook '{"pin":"1234567", "b":[1,2]}')" = 200 ] && [ "$(jq -c . "$T/ctl")" = '{"ok":true}' ] ||
+	fail "hook post: $(cat "$T/ctl")"
+[ "$(post /_fake/hook 'not json {')" = 200 ] || fail "hook post, not JSON: $(cat "$T/ctl")"
+[ "$(curl -s -o "$T/ctl" -w '%{http_code}' -X POST "$URL/_fake/hook")" = 200 ] || fail "empty hook post"
+[ "$(get /_fake/hook)" = 200 ] && [ "$(jq -c . "$T/ctl")" = '[{"pin":"1234567","b":[1,2]},"not json {",""]' ] ||
+	fail "hook bodies: $(cat "$T/ctl")"
+[ "$(curl -s -o "$T/ctl" -w '%{http_code}' -X PUT "$URL/_fake/hook")" = 405 ] || fail "hook PUT"
+head -c 70000 /dev/zero | tr '\0' x > "$T/big"
+[ "$(curl -s -o "$T/ctl" -w '%{http_code}' --data-binary @"$T/big" "$URL/_fake/hook")" = 413 ] || fail "big hook body"
+fault '{"service":"hook","status":500}'
+[ "$(post /_fake/hook '{"n":4}')" = 500 ] || fail "hook fault: $(cat "$T/ctl")"
+[ "$(post /_fake/hook '{"n":5}')" = 200 ] || fail "hook after its fault: $(cat "$T/ctl")"
+[ "$(post /_fake/fault '{"service":"hook","skip":1,"status":500}')" = 400 ] &&
+	[ "$(post /_fake/fault '{"service":"hook","code":1010}')" = 400 ] || fail "hook fault keys"
+get /_fake/hook >/dev/null
+[ "$(jq -c '[.[] | .n? // empty]' "$T/ctl")" = '[5]' ] || fail "faulted body kept: $(cat "$T/ctl")"
+reset_faults
+[ "$(get /_fake/hook)" = 200 ] && [ "$(jq -c . "$T/ctl")" = '[]' ] || fail "hooks after reset: $(cat "$T/ctl")"
+ok "hook listener: bodies as JSON or string, 405, 413, a hook fault keeps nothing, reset clears"
 
 # ---- data file checks; shutdown releases a parked request -------------------
 

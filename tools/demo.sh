@@ -1,10 +1,12 @@
 #!/bin/sh
 # demo.sh BUILD - the whole job on a built-in demo data set, against the fake
 # Stays and Tuya server (tests/fakeapi) on 127.0.0.1: a fresh SQLite file,
-# the lock mapping, one reconciliation, the schedule, one pin-runner cycle at
-# a time when PINs are due, what the locks hold, and the status JSON.
-# `check` runs once before the first run (a warning - the offline lock, no
-# schedule - does not stop the demo; a failure does).
+# the set-up (check, the listings, the locks, the suggested mapping), one
+# reconciliation, the schedule, one pin-runner cycle at a time when PINs are
+# due with the on_pin hook contrib/hooks/pin-to-file, the PINs, and the
+# status JSON.  `check` runs before the mapping and after it (a warning -
+# nothing mapped, the offline lock, no schedule - does not stop the demo; a
+# failure does).
 # Nothing leaves this machine.  DEMO_KEEP=1 keeps the demo folder.
 set -eu
 build=${1:-build}
@@ -57,7 +59,13 @@ client_id = fake4client6id8xyzw12
 client_secret = 0f1e2d3c4b5a69788796a5b4c3d2e1f0
 [pins]
 timezone = America/Sao_Paulo
+[hooks]
+; the guest's message, one file per reservation, in \$PIN_HOOK_DIR
+on_pin = $top/contrib/hooks/pin-to-file
 EOC
+# pin-runner gives the hook its environment: the messages go to the demo folder.
+PIN_HOOK_DIR=$d/messages
+export PIN_HOOK_DIR
 
 sr() {
 	printf '$ stays-reconcile'
@@ -70,15 +78,46 @@ sr() {
 
 echo "== demo folder: $d (fake Stays + Tuya at $url, clock $now)"
 echo
-echo "== map listings to locks"
-sr locks add 63dd7e20333d8b60be510f9c bf0123456789abcdefxyzq --name "Copacabana 302 front door"
+echo "== check the set-up (like nginx -t) before anything is mapped: it warns, it does not fail"
+sr --now $now check
+echo
+echo "== the Stays listings (internalName is the name to match)"
+sr listings
+echo
+echo "== the Tuya devices linked to the cloud project"
+sr locks discover
+echo
+echo "== which lock goes with which listing, suggested from their names"
+sr locks suggest
+echo
+echo "== map the suggested pairs (locks suggest --json | jq -> locks add)"
+# Tuya does not report how many digits a keypad takes: the Ipanema gate's
+# takes 6 (its manual says so), so that one gets --pin-length 6.
+echo "\$ stays-reconcile locks suggest --json | jq -r '.[] | [.listingId, .deviceId, .deviceName] | @tsv'"
+"$build/stays-reconcile" -c "$d/stays-reconcile.conf" locks suggest --json |
+	jq -r '.[] | [.listingId, .deviceId, (.deviceName // "")] | @tsv' | tee "$d/pairs"
+tab=$(printf '\t')
+while IFS=$tab read -r listing dev name; do
+	case "$dev" in
+	eb9876543210fedcbazyxw) set -- --pin-length 6 ;;
+	*) set -- ;;
+	esac
+	sr locks add "$listing" "$dev" ${name:+--name "$name"} "$@"
+done < "$d/pairs"
+echo "# the service door is the second lock of Copacabana 302: a suggestion pairs"
+echo "# each listing with one lock, so a listing's other doors are mapped by hand"
 sr locks add 63dd7e20333d8b60be510f9c bf0123456789abcdefxyz2 --name "Copacabana 302 service door"
-sr locks add 63dd7e20333d8b60be510fa0 eb9876543210fedcbazyxw --name "Ipanema 11 gate" --pin-length 6
-sr locks add 63dd7e20333d8b60be510fa1 eb9876543210fedcbazyx3 --name "Leblon 7 keypad"
+echo "# Botafogo 45 has no smart lock: it stays unmapped and gets no PINs"
 sr locks list
 echo
-echo "== check the set-up (like nginx -t): configuration, database, Stays, Tuya, each lock"
+echo "== check again, now with the locks (the Leblon keypad is offline: a warning)"
 sr --now $now check
+echo
+echo "== Stays refuses one guest's record (stays-api.md §5): EF56G's client has"
+echo "   an invalid stored e-mail; a guest look-up must take that as non-fatal"
+printf '$ curl -u ... %s\n' "/external/v1/booking/clients/6650f1a0c3d4e5f6a7b8c9b1"
+curl -s -w ' (HTTP %{http_code})\n' -u fake-stays-id:fake-stays-secret \
+	"$url/external/v1/booking/clients/6650f1a0c3d4e5f6a7b8c9b1"
 echo
 echo "== preview: what a run would do (writes nothing)"
 sr --now $now run --dry-run | head -n 8
@@ -93,13 +132,16 @@ echo "   ..."
 echo
 pins=2026-12-01T17:00:00Z
 echo "== $pins: pin-runner creates the PINs that are due (cron runs it every minute)"
+echo "   and runs the on_pin hook for each (PIN_HOOK_DIR=$d/messages)"
 printf '$ pin-runner -v --now %s\n' "$pins"
 "$build/pin-runner" -c "$d/stays-reconcile.conf" -v --now $pins
 echo
-echo "== what the (fake) locks hold now, PINs masked"
-curl -sf "$url/_fake/tuya/state" |
-	jq -r '.devices[] | .id as $d | .passwords[] |
-		"lock \($d): \(.name)  PIN \(.pin | gsub("[0-9]"; "*"))  valid \(.effective_time | todate) .. \(.invalid_time | todate)  phase \(.phase)"'
+echo "== the PINs on the locks now (masked; --show-pin shows them)"
+sr --now $pins pins
+echo
+echo "== the hook's message for the guest of RV02J (two doors), PIN masked here"
+printf '$ cat %s\n' "$d/messages/RV02J.txt"
+sed '/PIN: /s/[0-9]/*/g' "$d/messages/RV02J.txt"
 echo
 echo "== the next reconciliation (cron, every 30 minutes): nothing changed in Stays, nothing written"
 sr -v --now $pins run
