@@ -46,6 +46,25 @@ void report_add_local(cJSON *obj, const char *name, const char *zone, time_t t)
 		cJSON_AddNullToObject(obj, name);
 }
 
+size_t report_text_width(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+void report_pad(struct strbuf *out, const char *s, size_t width)
+{
+	size_t w = report_text_width(s);
+
+	strbuf_adds(out, s);
+	do
+		strbuf_add(out, " ", 1);
+	while (++w <= width);
+}
+
 void report_add_str(cJSON *obj, const char *name, const char *s)
 {
 	if (s && *s)

@@ -95,6 +95,12 @@ int report_fmt_local(const char *zone, time_t t, char sep, char buf[LOCAL_LEN + 
  * or the zone cannot be used. */
 void report_add_local(cJSON *obj, const char *name, const char *zone, time_t t);
 
+/* Columns s takes on a terminal: its UTF-8 characters. */
+size_t report_text_width(const char *s);
+
+/* Append s, then spaces up to width columns and one more. */
+void report_pad(struct strbuf *out, const char *s, size_t width);
+
 /* Add a string, or null when s is NULL or empty. */
 void report_add_str(cJSON *obj, const char *name, const char *s);
 

@@ -3,6 +3,7 @@
  * (report_onboard.h).  The locks table is small (one row per mapped
  * device), so the joins are plain scans.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -50,24 +51,47 @@ cJSON *report_listings_json(const struct stays_listing *v, size_t n,
 	return arr;
 }
 
-#define LISTINGS_ROW "%-26s %-8s %-28s %-20s %s\n"
+/* The widest text of the n items of v (each size bytes) at offset, and of
+ * the heading h: the width of a column. */
+static size_t column_width(const void *v, size_t n, size_t size, size_t offset, const char *h)
+{
+	size_t w = report_text_width(h);
+
+	for (size_t i = 0; i < n; i++) {
+		size_t x = report_text_width((const char *)v + i * size + offset);
+
+		if (x > w)
+			w = x;
+	}
+	return w;
+}
+
+#define COLUMN_WIDTH(v, n, field, h) \
+	column_width((v), (n), sizeof(*(v)), offsetof(__typeof__(*(v)), field), (h))
 
 void report_listings_table(const struct stays_listing *v, size_t n,
 			   const struct lock_map *locks, size_t nlocks,
 			   struct strbuf *out)
 {
-	if (n)
-		strbuf_addf(out, LISTINGS_ROW, "LISTING", "SHORT", "NAME", "CITY", "DEVICES");
-	for (size_t i = 0; i < n; i++) {
-		struct strbuf devs = STRBUF_INIT;
+	size_t wn = COLUMN_WIDTH(v, n, name, "NAME"), wc = COLUMN_WIDTH(v, n, city, "CITY");
 
+	if (n) {
+		strbuf_addf(out, "%-26s %-8s ", "LISTING", "SHORT");
+		report_pad(out, "NAME", wn);
+		report_pad(out, "CITY", wc);
+		strbuf_adds(out, "DEVICES\n");
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+
+		strbuf_addf(out, "%-26s %-8s ", v[i].id, v[i].code[0] ? v[i].code : "-");
+		report_pad(out, v[i].name[0] ? v[i].name : "-", wn);
+		report_pad(out, v[i].city[0] ? v[i].city : "-", wc);
+		len = out->len;
 		for (size_t k = 0; k < nlocks; k++)
 			if (strcmp(locks[k].listing, v[i].id) == 0)
-				strbuf_addf(&devs, "%s%s", devs.len ? "," : "", locks[k].device);
-		strbuf_addf(out, LISTINGS_ROW, v[i].id, v[i].code[0] ? v[i].code : "-",
-			    v[i].name[0] ? v[i].name : "-", v[i].city[0] ? v[i].city : "-",
-			    devs.len ? strbuf_str(&devs) : "-");
-		strbuf_release(&devs);
+				strbuf_addf(out, "%s%s", out->len > len ? "," : "", locks[k].device);
+		strbuf_adds(out, out->len > len ? "\n" : "-\n");
 	}
 }
 
@@ -94,21 +118,27 @@ cJSON *report_devices_json(const struct tuya_device *v, size_t n,
 	return arr;
 }
 
-#define DEVICES_ROW "%-24s %-24s %-9s %-20s %-7s %-4s %s\n"
-
 void report_devices_table(const struct tuya_device *v, size_t n,
 			  const struct lock_map *locks, size_t nlocks,
 			  struct strbuf *out)
 {
-	if (n)
-		strbuf_addf(out, DEVICES_ROW, "DEVICE", "NAME", "CATEGORY", "PRODUCT", "ONLINE",
-			    "LOCK", "LISTING");
+	size_t wn = COLUMN_WIDTH(v, n, name, "NAME"), wp = COLUMN_WIDTH(v, n, product, "PRODUCT");
+
+	if (n) {
+		strbuf_addf(out, "%-24s ", "DEVICE");
+		report_pad(out, "NAME", wn);
+		strbuf_addf(out, "%-9s ", "CATEGORY");
+		report_pad(out, "PRODUCT", wp);
+		strbuf_addf(out, "%-7s %-4s %s\n", "ONLINE", "LOCK", "LISTING");
+	}
 	for (size_t i = 0; i < n; i++) {
 		const char *l = listing_of(v[i].id, locks, nlocks);
 
-		strbuf_addf(out, DEVICES_ROW, v[i].id, v[i].name[0] ? v[i].name : "-",
-			    v[i].category[0] ? v[i].category : "-",
-			    v[i].product[0] ? v[i].product : "-",
+		strbuf_addf(out, "%-24s ", v[i].id);
+		report_pad(out, v[i].name[0] ? v[i].name : "-", wn);
+		strbuf_addf(out, "%-9s ", v[i].category[0] ? v[i].category : "-");
+		report_pad(out, v[i].product[0] ? v[i].product : "-", wp);
+		strbuf_addf(out, "%-7s %-4s %s\n",
 			    v[i].online < 0 ? "-" : v[i].online ? "yes" : "no",
 			    tuya_is_lock(v[i].category) ? "yes" : "no", l ? l : "-");
 	}

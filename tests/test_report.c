@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "report.h"
+#include "report_onboard.h"
 
 #define NOW 1796126400L  /* 2026-12-01T12:00:00Z */
 
@@ -146,12 +147,58 @@ static void test_status(void **state)
 	free(j);
 }
 
+/* The name columns fit the longest name, counted in characters (an
+ * accented name lines up with the others). */
+static void test_onboard_tables(void **state)
+{
+	struct tuya_device d[2];
+	struct stays_listing l[2];
+	struct lock_map m;
+	struct strbuf out = STRBUF_INIT;
+
+	(void)state;
+	memset(d, 0, sizeof(d));
+	memset(l, 0, sizeof(l));
+	memset(&m, 0, sizeof(m));
+	strcpy(d[0].id, "bf0123456789abcdefxyzq");
+	strcpy(d[0].name, "Copacabana 302 service door");
+	strcpy(d[0].category, "ms");
+	strcpy(d[0].product, "Smart Lock");
+	d[0].online = 1;
+	strcpy(d[1].id, "eb9876543210fedcbazyxw");
+	strcpy(d[1].name, "Porta S\xc3\xa3o Jo\xc3\xa3o");
+	strcpy(d[1].category, "wk");
+	d[1].online = -1;
+	strcpy(m.device, "eb9876543210fedcbazyxw");
+	strcpy(m.listing, "63dd7e20333d8b60be510fa0");
+	report_devices_table(d, 2, &m, 1, &out);
+	assert_string_equal(strbuf_str(&out),
+		"DEVICE                   NAME                        CATEGORY  PRODUCT    ONLINE  LOCK LISTING\n"
+		"bf0123456789abcdefxyzq   Copacabana 302 service door ms        Smart Lock yes     yes  -\n"
+		"eb9876543210fedcbazyxw   Porta S\xc3\xa3o Jo\xc3\xa3o              wk        -          -       no   63dd7e20333d8b60be510fa0\n");
+	strbuf_reset(&out);
+
+	strcpy(l[0].id, "63dd7e20333d8b60be510f9c");
+	strcpy(l[0].code, "CP302");
+	strcpy(l[0].name, "Apartamento Copacabana 302");
+	strcpy(l[1].id, "63dd7e20333d8b60be510fa0");
+	strcpy(l[1].name, "S\xc3\xa3o Conrado");
+	strcpy(l[1].city, "Rio de Janeiro");
+	report_listings_table(l, 2, &m, 1, &out);
+	assert_string_equal(strbuf_str(&out),
+		"LISTING                    SHORT    NAME                       CITY           DEVICES\n"
+		"63dd7e20333d8b60be510f9c   CP302    Apartamento Copacabana 302 -              -\n"
+		"63dd7e20333d8b60be510fa0   -        S\xc3\xa3o Conrado                Rio de Janeiro eb9876543210fedcbazyxw\n");
+	strbuf_release(&out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_locks),
 		cmocka_unit_test(test_jobs),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_onboard_tables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
