@@ -397,7 +397,7 @@ static void lookup_guests(struct run *r)
 	if (e == ERR_DB)
 		warn(r, "guests were not looked up: %s", r->eb);
 	else if (e != ERR_OK)
-		note(r, "no more guests looked up this run: Stays did not answer");
+		note(r, "no more guests looked up this run: Stays did not answer, or refused");
 	free(c);
 }
 
