@@ -18,7 +18,7 @@
 enum {
 	OPT_NOW = 256, OPT_VERSION, OPT_DRY_RUN, OPT_JSON, OPT_FORCE, OPT_ALL,
 	OPT_NAME, OPT_PIN_LENGTH, OPT_TIMEZONE, OPT_NO_CHECK, OPT_LOCK, OPT_REMOTE,
-	OPT_SHOW_PIN, OPT_RESEND, OPT_MAX
+	OPT_SHOW_PIN, OPT_RESEND, OPT_MAX, OPT_KEEP
 };
 
 /* The global options, accepted before (and, for convenience, after) the command. */

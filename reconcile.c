@@ -29,6 +29,7 @@
 #include "http.h"
 #include "ids.h"
 #include "lock.h"
+#include "maint.h"
 #include "onboard.h"
 #include "pins.h"
 #include "report.h"
@@ -52,6 +53,8 @@ static void usage(FILE *f)
 	      "       stays-reconcile [GLOBAL] jobs [--all] [--json]\n"
 	      "       stays-reconcile [GLOBAL] pins [--lock DEVICE] [--remote] [--json] [--show-pin]\n"
 	      "       stays-reconcile [GLOBAL] pins --resend CODE [--lock DEVICE]\n"
+	      "       stays-reconcile [GLOBAL] backup FILE [--keep N]\n"
+	      "       stays-reconcile [GLOBAL] vacuum\n"
 	      "GLOBAL: [-c FILE] [-v | -q] [--now TIME]\n", f);
 }
 
@@ -567,6 +570,8 @@ static const struct cmd {
 	{ "listings", cmd_listings },
 	{ "jobs", cmd_jobs },
 	{ "pins", cmd_pins },
+	{ "vacuum", cmd_vacuum },
+	{ "backup", cmd_backup },
 };
 
 int main(int argc, char **argv)

@@ -72,14 +72,17 @@ CREATE INDEX pin_jobs_reservation ON pin_jobs (reservation_id, device_id);
 -- most one wanted credential (creating/unconfirmed/active) per
 -- (reservation, lock); a password id belongs to one credential that is
 -- not revoked.  name is unique to the credential ("RV02J-k3f9"), so a
--- crash-safe retry adopts its own password and never a stranger's.
+-- crash-safe retry adopts its own password and never a stranger's.  A
+-- revoked credential's PIN is erased (past guests' PINs are not kept); the
+-- row stays for audit until [database] keep_days.
 CREATE TABLE credentials (
 	id              INTEGER PRIMARY KEY,
 	reservation_id  TEXT NOT NULL,
 	device_id       TEXT NOT NULL,
 	password_id     INTEGER,                 -- Tuya temp password id; NULL while creating
 	name            TEXT NOT NULL,           -- name on the lock, unique to this credential
-	pin             TEXT NOT NULL,
+	pin             TEXT CHECK (pin IS NOT NULL OR state = 'revoked'),
+	                                         -- NULL once revoked: erased
 	valid_from      INTEGER NOT NULL,        -- the window the cloud was given
 	valid_until     INTEGER NOT NULL,
 	state           TEXT NOT NULL DEFAULT 'creating'

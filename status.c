@@ -138,6 +138,7 @@ int cmd_status(struct global *g, int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	s.schedule = cfg.cron;
+	s.dbs.path = cfg.db_path;
 	s.pr_stale_after = cfg.pin_runner_every + PIN_RUNNER_GRACE;
 	if ((e = db_open(cfg.db_path, DB_READONLY, &db, eb)) != ERR_OK)
 		goto fail;
@@ -145,7 +146,8 @@ int cmd_status(struct global *g, int argc, char **argv)
 		if ((e = store_last_log(db, &s.last, &s.found, eb)) != ERR_OK ||
 		    (e = store_job_counts(db, &s.pending, &s.failed, &s.next_due, eb)) != ERR_OK ||
 		    (e = store_pin_run(db, &s.pr, &s.pr_found, eb)) != ERR_OK ||
-		    (e = store_health(db, &cfg, g->now, &s.health, eb)) != ERR_OK)
+		    (e = store_health(db, &cfg, g->now, &s.health, eb)) != ERR_OK ||
+		    (e = store_db_stats(db, cfg.db_path, &s.dbs, eb)) != ERR_OK)
 			goto fail;
 	}
 	code = status_decide(&cfg, g->now, &s);

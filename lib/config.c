@@ -51,6 +51,7 @@ struct key {
 static const struct key keys[] = {
 	{ "database", "path", K_PATH, OFF(db_path), 0, 0,
 	  "/var/lib/stays-reconcile/stays.db", "STAYS_RECONCILE_DB" },
+	{ "database", "keep_days", K_LONG, OFF(keep_days), 1, 36500, "90", NULL },
 	{ "schedule", "cron", K_CRON, OFF(cron), 0, 0, "*/30 * * * *", NULL },
 	{ "schedule", "pin_runner_every", K_DURATION, OFF(pin_runner_every), 60, 86400, "1m",
 	  NULL },

@@ -22,6 +22,7 @@ struct config {
 	char *path;             /* the file read; NULL when none was found */
 
 	char *db_path;          /* [database] path / STAYS_RECONCILE_DB */
+	long keep_days;         /* [database] keep_days: history kept this long */
 
 	char *cron;             /* [schedule] cron */
 	struct cron_expr cron_expr;

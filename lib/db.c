@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "fileown.h"
 #include "schema.h"
 #include "migrations.h"
 #include "banned.h"
@@ -26,6 +27,7 @@ static const struct {
 	{ 2, migration_2 },
 	{ 3, migration_3 },
 	{ 4, migration_4 },
+	{ 5, migration_5 },
 };
 
 enum err db_error(sqlite3 *db, const char *what, char *errbuf)
@@ -168,11 +170,18 @@ enum err db_open(const char *path, enum db_mode mode, sqlite3 **out, char *errbu
 	} else {
 		/* Create it ourselves so that it is 0600 from the first byte. */
 		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return ERRF(errbuf, ERR_DB, "cannot open database '%s': %s", path,
-				    strerror(errno));
+		if (fd < 0) {
+			int err = errno;
+			char hint[ERRBUF_SIZE];
+
+			fileown_hint(path, 1, hint, sizeof(hint));
+			return ERRF(errbuf, ERR_DB, "cannot open database '%s': %s%s", path,
+				    strerror(err), hint);
+		}
 		if (fstat(fd, &st) == 0 && (st.st_mode & 077) && st.st_uid == geteuid())
 			(void)fchmod(fd, st.st_mode & 0700);
+		if (fstat(fd, &st) == 0 && st.st_size == 0)
+			fileown_as_folder(fd, path);
 		close(fd);
 		flags = SQLITE_OPEN_READWRITE;
 	}
@@ -214,6 +223,12 @@ enum err db_open(const char *path, enum db_mode mode, sqlite3 **out, char *errbu
 	return ERR_OK;
 fail:
 	sqlite3_close(db);
+	if (mode == DB_READWRITE) {
+		char hint[ERRBUF_SIZE];
+
+		if (fileown_hint(path, 1, hint, sizeof(hint)))
+			snprintf(errbuf + strlen(errbuf), ERRBUF_SIZE - strlen(errbuf), "%s", hint);
+	}
 	return e;
 }
 

@@ -9,17 +9,24 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "fileown.h"
 #include "lock.h"
 #include "banned.h"
 
 enum err lock_acquire(const char *path, int *fd, char *errbuf)
 {
 	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	char hint[ERRBUF_SIZE];
 
 	*fd = -1;
-	if (f < 0)
-		return ERRF(errbuf, ERR_DB, "cannot create lock file '%s': %s", path,
-			    strerror(errno));
+	if (f < 0) {
+		int err = errno;
+
+		fileown_hint(path, 0, hint, sizeof(hint));
+		return ERRF(errbuf, ERR_DB, "cannot create lock file '%s': %s%s", path,
+			    strerror(err), hint);
+	}
+	fileown_as_folder(f, path);
 	while (flock(f, LOCK_EX | LOCK_NB) != 0) {
 		if (errno == EINTR)
 			continue;

@@ -662,7 +662,8 @@ enum err pinstore_cred_state(sqlite3 *db, long long rowid, const char *state, in
 
 	if ((e = db_prepare(db, "UPDATE credentials SET state = ?2, phase = ?3, "
 			    "confirmed_at = CASE WHEN ?2 = 'active' THEN ?4 ELSE confirmed_at END, "
-			    "revoked_at = CASE WHEN ?2 = 'revoked' THEN ?4 ELSE revoked_at END "
+			    "revoked_at = CASE WHEN ?2 = 'revoked' THEN ?4 ELSE revoked_at END, "
+			    "pin = CASE WHEN ?2 = 'revoked' THEN NULL ELSE pin END "
 			    "WHERE id = ?1", &st, errbuf)) != ERR_OK)
 		return e;
 	sqlite3_bind_int64(st, 1, rowid);

@@ -236,7 +236,8 @@ enum err pinstore_cred_window(sqlite3 *db, long long rowid, time_t vf, time_t vu
 
 /*
  * P3a: what the lock reported.  state is unconfirmed, active (confirmed_at
- * = now), revoking, or revoked (revoked_at = now); phase is the phase read
+ * = now), revoking, or revoked (revoked_at = now, the PIN erased: past
+ * guests' PINs are not kept); phase is the phase read
  * (-1: none, e.g. the password is gone).
  */
 enum err pinstore_cred_state(sqlite3 *db, long long rowid, const char *state, int phase,

@@ -444,6 +444,26 @@ void report_jobs_table(const struct job_row *rows, size_t n, struct strbuf *out)
 
 /* ---- status ------------------------------------------------------------- */
 
+static cJSON *db_stats_json(const struct db_stats *d)
+{
+	cJSON *o = cJSON_CreateObject(), *rows;
+
+	report_add_str(o, "path", d->path);
+	if (!d->found) {
+		cJSON_AddNullToObject(o, "sizeBytes");
+		cJSON_AddNullToObject(o, "rows");
+		return o;
+	}
+	cJSON_AddNumberToObject(o, "sizeBytes", (double)d->size);
+	rows = cJSON_AddObjectToObject(o, "rows");
+	cJSON_AddNumberToObject(rows, "reservations", (double)d->reservations);
+	cJSON_AddNumberToObject(rows, "pinJobs", (double)d->jobs);
+	cJSON_AddNumberToObject(rows, "credentials", (double)d->credentials);
+	cJSON_AddNumberToObject(rows, "reconciliationLogs", (double)d->runs);
+	cJSON_AddNumberToObject(rows, "guests", (double)d->guests);
+	return o;
+}
+
 cJSON *report_status_json(const struct status_report *s)
 {
 	cJSON *doc = cJSON_CreateObject();
@@ -466,7 +486,29 @@ cJSON *report_status_json(const struct status_report *s)
 	cJSON_AddItemToObject(doc, "pinRunner",
 			      report_pin_runner_json(&s->pr, s->pr_found, s->pr_stale));
 	cJSON_AddItemToObject(doc, "health", report_health_json(&s->health));
+	cJSON_AddItemToObject(doc, "database", db_stats_json(&s->dbs));
 	return doc;
+}
+
+/* "database:" line: 1536 -> "1.5 KiB". */
+static void db_stats_line(const struct db_stats *d, struct strbuf *out)
+{
+	static const char *const units[] = { "bytes", "KiB", "MiB", "GiB", "TiB" };
+	double size = (double)d->size;
+	size_t u = 0;
+
+	if (!d->found) {
+		strbuf_addf(out, "database:  %s, not created yet\n", d->path ? d->path : "-");
+		return;
+	}
+	while (size >= 1024 && u + 1 < sizeof(units) / sizeof(*units)) {
+		size /= 1024;
+		u++;
+	}
+	strbuf_addf(out, u ? "database:  %s, %.1f %s" : "database:  %s, %.0f %s", d->path, size,
+		    units[u]);
+	strbuf_addf(out, ", %ld reservations, %ld jobs, %ld credentials, %ld run logs, %ld guests\n",
+		    d->reservations, d->jobs, d->credentials, d->runs, d->guests);
 }
 
 /* "last run:", "stats:" and "message:" lines. */
@@ -537,4 +579,5 @@ void report_status_text(const struct status_report *s, struct strbuf *out)
 	strbuf_addf(out, "health:    %s\n", health.len ? "needs attention" : "ok");
 	strbuf_adds(out, strbuf_str(&health));
 	strbuf_release(&health);
+	db_stats_line(&s->dbs, out);
 }

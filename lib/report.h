@@ -76,6 +76,7 @@ struct status_report {
 	long pr_stale_after;    /* seconds without a completed pin-runner run */
 	struct pin_run_row pr;
 	struct health health;
+	struct db_stats dbs;
 };
 
 /* status --json, and the text of status. */

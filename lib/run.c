@@ -477,6 +477,19 @@ static enum err forget_guests(struct run *r)
 	return e;
 }
 
+/* [database] keep_days: old history goes, in the run's transaction. */
+static enum err retention(struct run *r)
+{
+	struct retention *rt = &r->out->retention;
+	enum err e;
+
+	e = store_retention(r->db, r->now - r->cfg->keep_days * 86400L, r->from, rt, r->eb);
+	if (e == ERR_OK && (rt->logs || rt->jobs || rt->credentials))
+		note(r, "deleted what is older than %ld days: %ld run logs, %ld jobs, %ld revoked credentials",
+		     r->cfg->keep_days, rt->logs, rt->jobs, rt->credentials);
+	return e;
+}
+
 static enum err apply_run(struct run *r)
 {
 	struct run_result *out = r->out;
@@ -484,7 +497,8 @@ static enum err apply_run(struct run *r)
 	enum err e;
 
 	if ((e = store_apply(r->db, &out->plan, r->now, r->eb)) != ERR_OK ||
-	    (e = unmapped_notice(r)) != ERR_OK || (e = forget_guests(r)) != ERR_OK)
+	    (e = unmapped_notice(r)) != ERR_OK || (e = forget_guests(r)) != ERR_OK ||
+	    (e = retention(r)) != ERR_OK)
 		return fail(r, e, r->eb, r->eb);
 	log->duration_ms = elapsed_ms(r);
 	log->completed_at = r->now + log->duration_ms / 1000;

@@ -84,6 +84,7 @@ struct run_result {
 	long guests_found;      /* guests looked up this run */
 	long guests_failed;     /* look-ups that failed (tried again next run) */
 	long guests_forgotten;  /* guests of past or canceled stays deleted */
+	struct retention retention;     /* [database] keep_days: deleted */
 	/* What the plan's actions point into. */
 	struct fetch_result fr;
 	struct state st;

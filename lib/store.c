@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "db.h"
 #include "store.h"
@@ -978,4 +979,73 @@ enum err store_unmapped_forget(sqlite3 *db, const char *day, char *errbuf)
 		return e;
 	sqlite3_bind_text(st, 1, day, -1, SQLITE_STATIC);
 	return db_step_done(db, st, "cannot forget old warnings", errbuf);
+}
+
+enum err store_retention(sqlite3 *db, time_t cutoff, const char *from, struct retention *r,
+			 char *errbuf)
+{
+	static const struct {
+		const char *sql, *what;
+	} steps[] = {
+		{ "DELETE FROM reconciliation_logs WHERE started_at < ?1 AND status != 'pending'",
+		  "old run logs" },
+		{ "DELETE FROM pin_jobs WHERE status IN ('done', 'canceled') AND updated_at < ?1"
+		  " AND reservation_id NOT IN"
+		  "  (SELECT id FROM reservations WHERE checkout_date >= ?2)",
+		  "old jobs" },
+		{ "DELETE FROM credentials WHERE state = 'revoked'"
+		  " AND coalesce(revoked_at, created_at) < ?1",
+		  "old revoked credentials" },
+	};
+	long *counts[] = { &r->logs, &r->jobs, &r->credentials };
+	sqlite3_stmt *st;
+	char what[64];
+	enum err e;
+
+	memset(r, 0, sizeof(*r));
+	assert(sizeof(steps) / sizeof(*steps) == sizeof(counts) / sizeof(*counts));
+	for (size_t i = 0; i < sizeof(steps) / sizeof(*steps); i++) {
+		if ((e = db_prepare(db, steps[i].sql, &st, errbuf)) != ERR_OK)
+			return e;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)cutoff);
+		if (sqlite3_bind_parameter_count(st) > 1)
+			sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
+		snprintf(what, sizeof(what), "cannot delete %s", steps[i].what);
+		if ((e = db_step_done(db, st, what, errbuf)) != ERR_OK)
+			return e;
+		*counts[i] = sqlite3_changes(db);
+	}
+	return ERR_OK;
+}
+
+enum err store_db_stats(sqlite3 *db, const char *path, struct db_stats *d, char *errbuf)
+{
+	static const char sql[] =
+		"SELECT (SELECT count(*) FROM reservations), (SELECT count(*) FROM pin_jobs),"
+		" (SELECT count(*) FROM credentials), (SELECT count(*) FROM reconciliation_logs),"
+		" (SELECT count(*) FROM guests)";
+	char wal[4096];
+	struct stat st;
+	sqlite3_stmt *q;
+	enum err e;
+
+	d->found = 1;
+	d->path = path;
+	d->size = stat(path, &st) == 0 ? (long long)st.st_size : 0;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &st) == 0)
+		d->size += (long long)st.st_size;
+	if ((e = db_prepare(db, sql, &q, errbuf)) != ERR_OK)
+		return e;
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		d->reservations = (long)sqlite3_column_int64(q, 0);
+		d->jobs = (long)sqlite3_column_int64(q, 1);
+		d->credentials = (long)sqlite3_column_int64(q, 2);
+		d->runs = (long)sqlite3_column_int64(q, 3);
+		d->guests = (long)sqlite3_column_int64(q, 4);
+	} else {
+		e = db_error(db, "cannot count the rows", errbuf);
+	}
+	sqlite3_finalize(q);
+	return e;
 }

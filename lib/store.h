@@ -159,6 +159,35 @@ enum err store_unmapped_warned(sqlite3 *db, const char *resv_id, const char *day
 			       char *errbuf);
 enum err store_unmapped_forget(sqlite3 *db, const char *day, char *errbuf);
 
+/* The database's size and rows (status). */
+struct db_stats {
+	int found;              /* the database exists */
+	const char *path;       /* borrowed */
+	long long size;         /* bytes: the file and its -wal */
+	long reservations, jobs, credentials, runs, guests;
+};
+
+/* d: the rows of db, and the size of the file at path and its -wal. */
+enum err store_db_stats(sqlite3 *db, const char *path, struct db_stats *d, char *errbuf);
+
+/* What store_retention() deleted. */
+struct retention {
+	long logs;              /* reconciliation_logs rows */
+	long jobs;              /* done and canceled pin_jobs */
+	long credentials;       /* revoked credentials */
+};
+
+/*
+ * [database] keep_days: delete the reconciliation log rows that started,
+ * the done and canceled jobs last changed, and the credentials revoked
+ * (their PINs are already erased) before cutoff.  A job is kept while its
+ * reservation checks out on or after `from` (YYYY-MM-DD, the first day a
+ * run loads): planning still sees it, and a deleted done job would be
+ * planned again.  Runs in the caller's transaction.
+ */
+enum err store_retention(sqlite3 *db, time_t cutoff, const char *from, struct retention *r,
+			 char *errbuf);
+
 /* Fill h at instant now (cfg: the windows and zone).  Release with
  * health_release(). */
 enum err store_health(sqlite3 *db, const struct config *cfg, time_t now, struct health *h,

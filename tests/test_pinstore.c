@@ -336,9 +336,12 @@ static void test_states_and_hook(void **state)
 	assert_string_equal(text(f->db, "SELECT state || ' ' || valid_until FROM credentials "
 				 "WHERE id = 7"), "unconfirmed 3000");
 	assert_int_equal(pinstore_cred_state(f->db, 8, "revoked", -1, NOW, eb), ERR_OK);
+	/* Confirmed gone: the PIN is erased, the row stays; the others keep theirs. */
 	assert_string_equal(text(f->db, "SELECT state || ' ' || revoked_at || ' ' || "
-				 "coalesce(phase, 'null') FROM credentials WHERE id = 8"),
-			    "revoked 1800000000 null");
+				 "coalesce(phase, 'null') || ' ' || coalesce(pin, 'null') "
+				 "FROM credentials WHERE id = 8"),
+			    "revoked 1800000000 null null");
+	assert_string_equal(text(f->db, "SELECT pin FROM credentials WHERE id = 7"), "2468013");
 	assert_int_equal(claim(f, &dj), 1);
 	assert_int_equal(pinstore_notified(f->db, 7, JOB, NOW, eb), ERR_OK);
 	assert_string_equal(text(f->db, "SELECT notified_at FROM credentials WHERE id = 7"),

@@ -95,6 +95,15 @@ static void shape(sqlite3 *db, struct strbuf *out)
 				 "valid_from, valid_until, state, created_at) VALUES "
 				 "('y', 'y', 'y', 'y', 0, 0, 'bogus', 0)", NULL, NULL, NULL));
 	sqlite3_exec(db, "DELETE FROM credentials WHERE reservation_id = 'x'", NULL, NULL, NULL);
+	/* Only a revoked credential may lose its PIN (schema 5). */
+	strbuf_addf(out, "pin: %d %d\n",
+		    sqlite3_exec(db, "INSERT INTO credentials (reservation_id, device_id, name, pin, "
+				 "valid_from, valid_until, state, created_at) VALUES "
+				 "('x', 'x', 'x', NULL, 0, 0, 'revoked', 0)", NULL, NULL, NULL),
+		    sqlite3_exec(db, "INSERT INTO credentials (reservation_id, device_id, name, pin, "
+				 "valid_from, valid_until, state, created_at) VALUES "
+				 "('y', 'y', 'y', NULL, 0, 0, 'revoking', 0)", NULL, NULL, NULL));
+	sqlite3_exec(db, "DELETE FROM credentials WHERE reservation_id = 'x'", NULL, NULL, NULL);
 }
 
 /* Schema 1 -> the current one keeps every row, and ends where a new
@@ -150,7 +159,7 @@ static void test_migrate_v1(void **state)
 			    "1|R1|D1|7001|RV001|1234560|10|20|active|5|5|5|NULL\n"
 			    "2|R2|D1|NULL|RV001|6543219|30|40|creating|6|6|6|NULL\n"
 			    "3|R1|D2|NULL|RV001|1234560|10|20|creating|7|NULL|NULL|NULL\n"
-			    "4|R1|D3|7000|RV001|1234560|10|20|revoked|4|NULL|NULL|9\n");
+			    "4|R1|D3|7000|RV001|NULL|10|20|revoked|4|NULL|NULL|9\n");
 	/* Opening again changes nothing. */
 	db_close(f->db);
 	open_db(f);
@@ -374,6 +383,62 @@ static void test_health(void **state)
 	health_release(&h);
 }
 
+/*
+ * [database] keep_days: old run logs, done and canceled jobs and revoked
+ * credentials go; pending rows, recent ones, failed jobs, live
+ * credentials and the jobs of stays a run still loads stay.
+ */
+static void test_retention(void **state)
+{
+	struct fx *f = *state;
+	struct retention r;
+	struct db_stats d;
+	char eb[ERRBUF_SIZE];
+	const long cut = NOW - 90 * 86400L;
+
+	open_db(f);
+	test_sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, "
+		 "type, created_at, updated_at) VALUES "
+		 "('OLD', 'C1', 'L1', '2026-06-01', '2026-06-03', 'booked', 0, 0), "
+		 "('NOW', 'C2', 'L1', '2026-11-28', '2026-12-02', 'booked', 0, 0)");
+	test_sql(f->db, "INSERT INTO reconciliation_logs (id, started_at, status, created_at) VALUES "
+		 "('a', %ld, 'success', 0), ('b', %ld, 'pending', 0), ('c', %ld, 'failed', 0)",
+		 cut - 1, cut - 1, cut);
+	test_sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, status, "
+		 "created_at, updated_at) VALUES "
+		 "('j1', 'generate', 'OLD', 'D1', 0, 'done', 0, %ld), "
+		 "('j2', 'revoke', 'OLD', 'D1', 0, 'canceled', 0, %ld), "
+		 "('j3', 'revoke', 'OLD', 'D1', 0, 'failed', 0, %ld), "
+		 "('j4', 'generate', 'OLD', 'D2', 0, 'done', 0, %ld), "
+		 "('j5', 'generate', 'NOW', 'D1', 0, 'done', 0, %ld), "
+		 "('j6', 'generate', 'GONE', 'D1', 0, 'done', 0, %ld)",
+		 cut - 1, cut - 1, cut - 1, cut, cut - 1, cut - 1);
+	test_sql(f->db, "INSERT INTO credentials (id, reservation_id, device_id, name, pin, valid_from, "
+		 "valid_until, state, created_at, revoked_at) VALUES "
+		 "(1, 'OLD', 'D1', 'C1-a', NULL, 0, 1, 'revoked', 0, %ld), "
+		 "(2, 'OLD', 'D2', 'C1-b', NULL, 0, 1, 'revoked', 0, %ld), "
+		 "(3, 'OLD', 'D3', 'C1-c', '1234567', 0, 1, 'revoking', 0, NULL), "
+		 "(4, 'NOW', 'D1', 'C2-a', NULL, 0, 1, 'revoked', 0, NULL)",
+		 cut - 1, cut);
+	assert_int_equal(store_retention(f->db, cut, "2026-11-29", &r, eb), ERR_OK);
+	assert_int_equal(r.logs, 1);
+	assert_int_equal(r.jobs, 3);
+	assert_int_equal(r.credentials, 2);
+	assert_string_equal(test_rows(f->db, "SELECT id FROM reconciliation_logs ORDER BY id"),
+			    "b\nc\n");
+	assert_string_equal(test_rows(f->db, "SELECT id FROM pin_jobs ORDER BY id"), "j3\nj4\nj5\n");
+	assert_string_equal(test_rows(f->db, "SELECT id FROM credentials ORDER BY id"), "2\n3\n");
+
+	assert_int_equal(store_db_stats(f->db, f->path, &d, eb), ERR_OK);
+	assert_true(d.found);
+	assert_true(d.size > 0);
+	assert_int_equal(d.reservations, 2);
+	assert_int_equal(d.jobs, 3);
+	assert_int_equal(d.credentials, 2);
+	assert_int_equal(d.runs, 2);
+	assert_int_equal(d.guests, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_apply_and_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_fetched_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_health, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
