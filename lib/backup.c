@@ -69,7 +69,7 @@ out:
 		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
 
 		if (fd < 0 || fsync(fd) != 0)
-			e = ERRF(errbuf, ERR_OS, "cannot sync '%s': %s", tmp, strerror(errno));
+			e = ERRF(errbuf, ERR_DB, "cannot sync '%s': %s", tmp, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 	}
@@ -85,7 +85,7 @@ static enum err rotate(const char *dest, long keep, char *errbuf)
 		return ERR_OK;
 	snprintf(to, sizeof(to), "%s.%ld", dest, keep - 1);
 	if (unlink(to) != 0 && errno != ENOENT)
-		return ERRF(errbuf, ERR_OS, "cannot remove '%s': %s", to, strerror(errno));
+		return ERRF(errbuf, ERR_DB, "cannot remove '%s': %s", to, strerror(errno));
 	for (long k = keep - 2; k >= 0; k--) {
 		if (k)
 			snprintf(from, sizeof(from), "%s.%ld", dest, k);
@@ -93,7 +93,7 @@ static enum err rotate(const char *dest, long keep, char *errbuf)
 			snprintf(from, sizeof(from), "%s", dest);
 		snprintf(to, sizeof(to), "%s.%ld", dest, k + 1);
 		if (rename(from, to) != 0 && errno != ENOENT)
-			return ERRF(errbuf, ERR_OS, "cannot rename '%s' to '%s': %s", from, to,
+			return ERRF(errbuf, ERR_DB, "cannot rename '%s' to '%s': %s", from, to,
 				    strerror(errno));
 	}
 	return ERR_OK;
@@ -125,15 +125,15 @@ enum err backup_db(sqlite3 *db, const char *dest, long keep, long long *bytes,
 	if (keep < 1 || keep > BACKUP_KEEP_MAX)
 		return ERRF(errbuf, ERR_USAGE, "--keep must be between 1 and %d", BACKUP_KEEP_MAX);
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", dest) >= (int)sizeof(tmp))
-		return ERRF(errbuf, ERR_OS, "backup path too long");
+		return ERRF(errbuf, ERR_DB, "backup path too long");
 	if ((fd = mkstemp(tmp)) < 0)
-		return ERRF(errbuf, ERR_OS, "cannot create a file beside '%s': %s", dest,
+		return ERRF(errbuf, ERR_DB, "cannot create a file beside '%s': %s", dest,
 			    strerror(errno));
 	fileown_as_folder(fd, tmp);
 	close(fd);
 	if ((e = copy_to(db, tmp, errbuf)) == ERR_OK && (e = rotate(dest, keep, errbuf)) == ERR_OK &&
 	    rename(tmp, dest) != 0)
-		e = ERRF(errbuf, ERR_OS, "cannot rename '%s' to '%s': %s", tmp, dest,
+		e = ERRF(errbuf, ERR_DB, "cannot rename '%s' to '%s': %s", tmp, dest,
 			 strerror(errno));
 	if (e != ERR_OK) {
 		unlink(tmp);

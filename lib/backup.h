@@ -23,8 +23,9 @@
  * Copy db to the file dest.  keep >= 1: how many backups to keep, the new
  * one included - before the rename dest becomes dest.1, dest.1 dest.2, ...
  * up to dest.<keep-1>; the oldest beyond that is deleted.  *bytes: the
- * size of the new backup.  Errors: ERR_OS (files), ERR_DB (SQLite, a
- * copy that fails its check).
+ * size of the new backup.  Errors: ERR_USAGE (keep out of range),
+ * ERR_DB (a file that cannot be made or renamed, SQLite, a copy that
+ * fails its check: exit 73).
  */
 enum err backup_db(sqlite3 *db, const char *dest, long keep, long long *bytes,
 		   char *errbuf);

@@ -70,6 +70,7 @@ static void test_defaults(void **state)
 	(void)state;
 	assert_int_equal(load("", 0600, &c, &errs), ERR_OK);
 	assert_string_equal(c.db_path, "/var/lib/stays-reconcile/stays.db");
+	assert_int_equal(c.keep_days, 90);
 	assert_string_equal(c.cron, "*/30 * * * *");
 	assert_null(c.stays.url);
 	assert_int_equal(c.stays.ntypes, 3);
@@ -261,6 +262,7 @@ static const struct {
 	{ "[stays]\ntimeout = 0\n", "2: timeout: '0' is not a number from 1 to 600" },
 	{ "[stays]\nretries = three\n", "2: retries: 'three' is not a number from 1 to 10" },
 	{ "[stays]\npast_days = -1\n", "2: past_days: '-1' is not a number" },
+	{ "[database]\nkeep_days = 0\n", "2: keep_days: '0' is not a number from 1 to 36500" },
 	{ "[stays]\ntypes = booked,canceled\n", "2: types: unknown reservation type 'canceled'" },
 	{ "[stays]\ntypes = ,\n", "2: types: empty list of reservation types" },
 	{ "[pins]\nlength = 3\n", "2: length: '3' is not a number from 4 to 12" },
