@@ -27,7 +27,7 @@ expect 0 sr --now 2026-12-01T12:10:00Z status --json
 	fail "completedAt: $(jqf "$T/out" .lastRun)"
 [ "$(jqf "$T/out" '.lastRun.id | test("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")')" = true ] || fail "uuid"
 [ "$(jqf "$T/out" '.lastRun.duration | type')" = number ] || fail "duration"
-[ "$(jqf "$T/out" 'keys | join(",")')" = "currentStatus,health,lastRun,nextRun,pinJobs,pinRunner,schedule" ] || fail "keys: $(jqf "$T/out" keys)"
+[ "$(jqf "$T/out" 'keys | join(",")')" = "currentStatus,database,health,lastRun,nextRun,pinJobs,pinRunner,schedule" ] || fail "keys: $(jqf "$T/out" keys)"
 [ "$(jqf "$T/out" '.health | keys | join(",")')" = "overdueJobs,unconfirmed,unmappedBookings,unrevoked" ] || fail "health keys: $(jqf "$T/out" .health)"
 [ "$(jqf "$T/out" '.pinRunner | "\(.lastRun) \(.stale)"')" = "null false" ] || fail "pinRunner: $(jqf "$T/out" .pinRunner)"
 [ "$(jqf "$T/out" '.lastRun | keys | join(",")')" = "completedAt,duration,id,message,startedAt,stats,status" ] || fail "lastRun keys"
@@ -150,6 +150,6 @@ ok "run --json"
 # init creates the database 0600 and is idempotent.
 STAYS_RECONCILE_DB=$T/new.db expect 0 sr init
 [ "$(stat -c %a "$T/new.db")" = 600 ] || fail "init mode"
-[ "$(sqlite3 "$T/new.db" 'PRAGMA user_version')" = 4 ] || fail "schema version"
+[ "$(sqlite3 "$T/new.db" 'PRAGMA user_version')" = 5 ] || fail "schema version"
 STAYS_RECONCILE_DB=$T/new.db expect 0 sr init
 ok "init"
