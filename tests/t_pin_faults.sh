@@ -170,7 +170,7 @@ truth() {
 harvest() {
 	[ -s "$T/stays.db" ] || return 0
 	sqlite3 -batch -noheader "$T/stays.db" \
-		"SELECT access_token FROM tuya_token; SELECT refresh_token FROM tuya_token WHERE refresh_token != ''; SELECT pin FROM credentials;" \
+		"SELECT access_token FROM tuya_token; SELECT refresh_token FROM tuya_token WHERE refresh_token != ''; SELECT pin FROM credentials WHERE pin IS NOT NULL;" \
 		>> "$SECRETS" 2>/dev/null || true
 }
 

@@ -120,8 +120,28 @@ static void test_status(void **state)
 		"schedule:  */30 * * * *, next run 2026-12-01T12:30:00Z\n"
 		"pin jobs:  2 pending, 0 failed\n"
 		"pin-runner: never ran (stale: jobs are waiting)\n"
-		"health:    ok\n");
+		"health:    ok\n"
+		"database:  -, not created yet\n");
 	strbuf_release(&out);
+
+	/* the database's size in the largest unit under 1024, and its rows */
+	s.dbs = (struct db_stats){ 1, "/var/lib/stays-reconcile/stays.db", 1536 * 1024, 46, 90,
+				   12, 30, 5 };
+	report_status_text(&s, &out);
+	assert_non_null(strstr(strbuf_str(&out),
+		"database:  /var/lib/stays-reconcile/stays.db, 1.5 MiB, 46 reservations, 90 jobs, "
+		"12 credentials, 30 run logs, 5 guests\n"));
+	strbuf_reset(&out);
+	s.dbs.size = 800;
+	report_status_text(&s, &out);
+	assert_non_null(strstr(strbuf_str(&out), "stays.db, 800 bytes, 46 reservations"));
+	j = json_of(report_status_json(&s));
+	assert_non_null(strstr(j, "\"database\":{\"path\":\"/var/lib/stays-reconcile/stays.db\","
+				  "\"sizeBytes\":800,\"rows\":{\"reservations\":46,\"pinJobs\":90,"
+				  "\"credentials\":12,\"reconciliationLogs\":30,\"guests\":5}}"));
+	free(j);
+	strbuf_reset(&out);
+	memset(&s.dbs, 0, sizeof(s.dbs));
 
 	/* a finished run with a message; a schedule that never fires */
 	s.found = 1;

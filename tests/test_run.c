@@ -295,13 +295,22 @@ static void test_success(void **state)
 
 	/* A run left pending by a killed run is marked failed, with a note. */
 	test_sql(f->db, "INSERT INTO reconciliation_logs (id, started_at, status, created_at) "
-	    "VALUES ('x', 1, 'pending', 1)");
+	    "VALUES ('x', %ld, 'pending', 1)", NOW - 3600);
 	assert_int_equal(run(f, f->db, 0), ERR_OK);
 	assert_string_equal(strbuf_str(&f->stub.said), "note: marked 1 interrupted run as failed\n");
 	assert_string_equal(test_rows(f->db, "SELECT status, message FROM reconciliation_logs WHERE id = 'x'"),
 			    "failed|interrupted\n");
 	assert_int_equal(f->res.plan.stats.unchanged, 2);
 	assert_int_equal(f->res.plan.n, 0);
+
+	/* [database] keep_days (90): an older run's row goes, in the run. */
+	test_sql(f->db, "INSERT INTO reconciliation_logs (id, started_at, status, created_at) "
+	    "VALUES ('old', %ld, 'success', 1)", NOW - 91 * 86400L);
+	assert_int_equal(run(f, f->db, 0), ERR_OK);
+	assert_int_equal(f->res.retention.logs, 1);
+	assert_string_equal(strbuf_str(&f->stub.said), "note: deleted what is older than 90 days: "
+			    "1 run logs, 0 jobs, 0 revoked credentials\n");
+	assert_int_equal(count(f->db, "SELECT count(*) FROM reconciliation_logs"), 4);
 }
 
 /* (b) R2: a failed query changes nothing but the log row, which says why. */
