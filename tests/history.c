@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -476,7 +477,7 @@ static struct cred *load_creds(int *n)
 		die("cannot open %s", p);
 	sqlite3_busy_timeout(db, 60000);
 	if (sqlite3_prepare_v2(db,
-			       "SELECT reservation_id, device_id, name, pin, state, "
+			       "SELECT reservation_id, device_id, name, coalesce(pin, ''), state, "
 			       "coalesce(password_id, -1), valid_from, valid_until "
 			       "FROM credentials", -1, &st, NULL) != SQLITE_OK)
 		die("credentials: %s", sqlite3_errmsg(db));
@@ -1141,6 +1142,8 @@ static void start_fake(void)
 	path(log, sizeof(log), "requests.log");
 	snprintf(exe, sizeof(exe), "%s/fakeapi", bin);
 	if ((fake_pid = fork()) == 0) {
+		/* A history that crashes takes its fake with it. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		execl(exe, exe, "--port-file", portfile, "--log", log, "--stays-data", stays,
 		      "--tuya-data", tuya, (char *)NULL);
 		_exit(127);

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -92,6 +93,7 @@ static inline pid_t test_fake_start(const char *dir, const char *tuya_json, char
 	snprintf(path, sizeof(path), "%s/fakeapi", bin);
 	pid = fork();
 	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGTERM);      /* a crashed test takes it along */
 		execl(path, path, "--port-file", port, "--tuya-data", tuya, (char *)NULL);
 		_exit(127);
 	}
