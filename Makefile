@@ -27,15 +27,18 @@ FAKE_PKGS = libmicrohttpd libcjson libcrypto
 WARN = -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
        -Wmissing-prototypes -Wvla -Wwrite-strings
 
-# Evaluated once, on first use (after the deps check has run).
+# Evaluated once, on first use (after the deps check has run).  The flags of
+# the test packages are added when they are installed: the programs alone
+# build without them (debian/rules does).
 pkg = $(shell $(PKG_CONFIG) $(1) $(2))
-PKG_CFLAGS  = $(eval PKG_CFLAGS := $(call pkg,--cflags,$(PKGS) $(TEST_PKGS) libmicrohttpd))$(PKG_CFLAGS)
+pkg_if = $(foreach p,$(2),$(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && $(PKG_CONFIG) $(1) $(p)))
+PKG_CFLAGS  = $(eval PKG_CFLAGS := $(call pkg,--cflags,$(PKGS)) $(call pkg_if,--cflags,$(TEST_PKGS) libmicrohttpd))$(PKG_CFLAGS)
 PKG_LIBS    = $(eval PKG_LIBS := $(call pkg,--libs,$(PKGS)) -lm)$(PKG_LIBS)
 TEST_LIBS   = $(eval TEST_LIBS := $(call pkg,--libs,$(TEST_PKGS)))$(TEST_LIBS)
 FAKE_LIBS   = $(eval FAKE_LIBS := $(call pkg,--libs,$(FAKE_PKGS)))$(FAKE_LIBS)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(WARN) $(WERROR) \
-             $(CFLAGS) $(SANFLAGS) -I. -Ilib -I$(BUILD) $(PKG_CFLAGS)
+             $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -I. -Ilib -I$(BUILD) $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 LIB_SRC   = $(wildcard lib/*.c)
@@ -53,8 +56,12 @@ HISTORY   = $(BUILD)/tests/history
 
 all: $(PROGS)
 
+# tools/deps.sh checks what the build and the tests need (and, as root,
+# installs it).  A package build, whose Build-Depends dpkg-buildpackage has
+# already checked, passes DEPS_CHECK=true.
+DEPS_CHECK ?= sh tools/deps.sh
 deps:
-	@sh tools/deps.sh
+	@$(DEPS_CHECK)
 
 $(BUILD)/schema.h: schema.sql tools/embed.sh | deps
 	@mkdir -p $(@D)
