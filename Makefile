@@ -13,6 +13,8 @@ PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 DOCDIR   ?= $(PREFIX)/share/doc/stays-reconcile
+LIBEXECDIR ?= $(PREFIX)/libexec/stays-reconcile
+SYSTEMDUNITDIR ?= $(DOCDIR)/systemd
 BUILD    ?= build
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -122,26 +124,34 @@ bench: $(PROGS) $(FAKE)
 clean:
 	rm -rf build build-san
 
-# ---- install: PREFIX, DESTDIR, BINDIR, MANDIR, DOCDIR --------------------
+# ---- install: PREFIX, DESTDIR, BINDIR, MANDIR, DOCDIR, LIBEXECDIR ---------
 # The programs 755, the pages 644, the docs 644, the example configuration
-# 600 (it is meant to be copied to /etc with its credentials filled in).
-# The systemd units go to $(DOCDIR)/systemd with ExecStart= in $(BINDIR).
+# 600 (it is meant to be copied to /etc with its credentials filled in), the
+# example on_pin hooks 755 in $(LIBEXECDIR) (the path their headers give).
+# The systemd units, plain and templates (stays-reconcile@NAME: one Stays
+# account each), go to $(SYSTEMDUNITDIR) (default $(DOCDIR)/systemd: they
+# are copied to /etc/systemd/system by hand; the Debian package puts them in
+# /lib/systemd/system) with ExecStart= in $(BINDIR).
 MAN8    = man/stays-reconcile.8 man/pin-runner.8
 MAN5    = man/stays-reconcile.conf.5
+HOOKS   = contrib/hooks/pin-to-file contrib/hooks/pin-to-url
 UNITS   = contrib/systemd/stays-reconcile.service contrib/systemd/stays-reconcile.timer \
-          contrib/systemd/pin-runner.service contrib/systemd/pin-runner.timer
+          contrib/systemd/pin-runner.service contrib/systemd/pin-runner.timer \
+          contrib/systemd/stays-reconcile@.service contrib/systemd/stays-reconcile@.timer \
+          contrib/systemd/pin-runner@.service contrib/systemd/pin-runner@.timer
 INSTALL ?= install
 
 install: $(PROGS)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-	  $(DESTDIR)$(DOCDIR)/systemd
+	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	$(INSTALL) -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 644 README.md crontab.example $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 600 contrib/stays-reconcile.conf.example $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 755 $(HOOKS) $(DESTDIR)$(LIBEXECDIR)/
 	for u in $(UNITS); do \
-	  f=$(DESTDIR)$(DOCDIR)/systemd/$${u##*/}; \
+	  f=$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; \
 	  sed 's|/usr/local/bin/|$(BINDIR)/|' $$u > $$f && chmod 644 $$f || exit 1; \
 	done
 
@@ -150,8 +160,9 @@ uninstall:
 	rm -f $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/crontab.example \
 	  $(DESTDIR)$(DOCDIR)/stays-reconcile.conf.example \
-	  $(UNITS:contrib/systemd/%=$(DESTDIR)$(DOCDIR)/systemd/%)
-	rmdir $(DESTDIR)$(DOCDIR)/systemd $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	  $(HOOKS:contrib/hooks/%=$(DESTDIR)$(LIBEXECDIR)/%) \
+	  $(UNITS:contrib/systemd/%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
+	rmdir $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 
 # ---- lint: mandoc on each page, cppcheck and clang-tidy on the sources ---
 MANDOC     ?= mandoc
