@@ -7,6 +7,7 @@
 #   make soak       thousands of random histories (tests/history.c)
 #   make demo       a full reconcile on a demo data set, then status --json
 #   make install    PREFIX, DESTDIR, BINDIR, MANDIR are honoured
+#   make deb        the Debian package (debian/), built in a copy of the tree
 
 VERSION   = 0.1.0
 PREFIX   ?= /usr/local
@@ -53,7 +54,8 @@ FAKE_SRC  = $(wildcard tests/fakeapi*.c)
 FAKE      = $(BUILD)/fakeapi
 HISTORY   = $(BUILD)/tests/history
 
-.PHONY: all deps check unit e2e sanitize valgrind soak demo bench clean install uninstall lint
+.PHONY: all deps check unit e2e sanitize valgrind soak demo bench clean install uninstall lint \
+        deb
 .SUFFIXES:
 
 all: $(PROGS)
@@ -163,6 +165,13 @@ uninstall:
 	  $(HOOKS:contrib/hooks/%=$(DESTDIR)$(LIBEXECDIR)/%) \
 	  $(UNITS:contrib/systemd/%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
 	rmdir $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
+
+# ---- the Debian package (debian/) ----------------------------------------
+# deb: dpkg-buildpackage -us -uc -b in a copy of the tree under
+# $(BUILD)/deb/src (this tree stays clean); the .deb, .changes and
+# .buildinfo land in $(BUILD)/deb/, which the last line names.
+deb:
+	@sh tools/deb.sh $(VERSION) $(BUILD)/deb
 
 # ---- lint: mandoc on each page, cppcheck and clang-tidy on the sources ---
 MANDOC     ?= mandoc
