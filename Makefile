@@ -8,6 +8,7 @@
 #   make demo       a full reconcile on a demo data set, then status --json
 #   make install    PREFIX, DESTDIR, BINDIR, MANDIR are honoured
 #   make deb        the Debian package (debian/), built in a copy of the tree
+#   make deb-test   install, upgrade, remove and purge that package (root)
 
 VERSION   = 0.1.0
 PREFIX   ?= /usr/local
@@ -55,7 +56,7 @@ FAKE      = $(BUILD)/fakeapi
 HISTORY   = $(BUILD)/tests/history
 
 .PHONY: all deps check unit e2e sanitize valgrind soak demo bench clean install uninstall lint \
-        deb
+        deb deb-test
 .SUFFIXES:
 
 all: $(PROGS)
@@ -170,8 +171,13 @@ uninstall:
 # deb: dpkg-buildpackage -us -uc -b in a copy of the tree under
 # $(BUILD)/deb/src (this tree stays clean); the .deb, .changes and
 # .buildinfo land in $(BUILD)/deb/, which the last line names.
+# deb-test: install, check, upgrade, remove and purge it on this machine
+# (root; refuses to touch an existing installation, see tools/deb-test.sh).
 deb:
 	@sh tools/deb.sh $(VERSION) $(BUILD)/deb
+
+deb-test: deb $(FAKE)
+	@sh tools/deb-test.sh $(BUILD)/deb $(BUILD)
 
 # ---- lint: mandoc on each page, cppcheck and clang-tidy on the sources ---
 MANDOC     ?= mandoc
