@@ -7,12 +7,16 @@
 #   make soak       thousands of random histories (tests/history.c)
 #   make demo       a full reconcile on a demo data set, then status --json
 #   make install    PREFIX, DESTDIR, BINDIR, MANDIR are honoured
+#   make deb        the Debian package (debian/), built in a copy of the tree
+#   make deb-test   install, upgrade, remove and purge that package (root)
 
 VERSION   = 0.1.0
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 DOCDIR   ?= $(PREFIX)/share/doc/stays-reconcile
+LIBEXECDIR ?= $(PREFIX)/libexec/stays-reconcile
+SYSTEMDUNITDIR ?= $(DOCDIR)/systemd
 BUILD    ?= build
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -27,15 +31,18 @@ FAKE_PKGS = libmicrohttpd libcjson libcrypto
 WARN = -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes \
        -Wmissing-prototypes -Wvla -Wwrite-strings
 
-# Evaluated once, on first use (after the deps check has run).
+# Evaluated once, on first use (after the deps check has run).  The flags of
+# the test packages are added when they are installed: the programs alone
+# build without them (debian/rules does).
 pkg = $(shell $(PKG_CONFIG) $(1) $(2))
-PKG_CFLAGS  = $(eval PKG_CFLAGS := $(call pkg,--cflags,$(PKGS) $(TEST_PKGS) libmicrohttpd))$(PKG_CFLAGS)
+pkg_if = $(foreach p,$(2),$(shell $(PKG_CONFIG) --exists $(p) 2>/dev/null && $(PKG_CONFIG) $(1) $(p)))
+PKG_CFLAGS  = $(eval PKG_CFLAGS := $(call pkg,--cflags,$(PKGS)) $(call pkg_if,--cflags,$(TEST_PKGS) libmicrohttpd))$(PKG_CFLAGS)
 PKG_LIBS    = $(eval PKG_LIBS := $(call pkg,--libs,$(PKGS)) -lm)$(PKG_LIBS)
 TEST_LIBS   = $(eval TEST_LIBS := $(call pkg,--libs,$(TEST_PKGS)))$(TEST_LIBS)
 FAKE_LIBS   = $(eval FAKE_LIBS := $(call pkg,--libs,$(FAKE_PKGS)))$(FAKE_LIBS)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DVERSION='"$(VERSION)"' $(WARN) $(WERROR) \
-             $(CFLAGS) $(SANFLAGS) -I. -Ilib -I$(BUILD) $(PKG_CFLAGS)
+             $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -I. -Ilib -I$(BUILD) $(PKG_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
 LIB_SRC   = $(wildcard lib/*.c)
@@ -48,13 +55,18 @@ FAKE_SRC  = $(wildcard tests/fakeapi*.c)
 FAKE      = $(BUILD)/fakeapi
 HISTORY   = $(BUILD)/tests/history
 
-.PHONY: all deps check unit e2e sanitize valgrind soak demo bench clean install uninstall lint
+.PHONY: all deps check unit e2e sanitize valgrind soak demo bench clean install uninstall lint \
+        deb deb-test
 .SUFFIXES:
 
 all: $(PROGS)
 
+# tools/deps.sh checks what the build and the tests need (and, as root,
+# installs it).  A package build, whose Build-Depends dpkg-buildpackage has
+# already checked, passes DEPS_CHECK=true.
+DEPS_CHECK ?= sh tools/deps.sh
 deps:
-	@sh tools/deps.sh
+	@$(DEPS_CHECK)
 
 $(BUILD)/schema.h: schema.sql tools/embed.sh | deps
 	@mkdir -p $(@D)
@@ -115,26 +127,34 @@ bench: $(PROGS) $(FAKE)
 clean:
 	rm -rf build build-san
 
-# ---- install: PREFIX, DESTDIR, BINDIR, MANDIR, DOCDIR --------------------
+# ---- install: PREFIX, DESTDIR, BINDIR, MANDIR, DOCDIR, LIBEXECDIR ---------
 # The programs 755, the pages 644, the docs 644, the example configuration
-# 600 (it is meant to be copied to /etc with its credentials filled in).
-# The systemd units go to $(DOCDIR)/systemd with ExecStart= in $(BINDIR).
+# 600 (it is meant to be copied to /etc with its credentials filled in), the
+# example on_pin hooks 755 in $(LIBEXECDIR) (the path their headers give).
+# The systemd units, plain and templates (stays-reconcile@NAME: one Stays
+# account each), go to $(SYSTEMDUNITDIR) (default $(DOCDIR)/systemd: they
+# are copied to /etc/systemd/system by hand; the Debian package puts them in
+# /lib/systemd/system) with ExecStart= in $(BINDIR).
 MAN8    = man/stays-reconcile.8 man/pin-runner.8
 MAN5    = man/stays-reconcile.conf.5
+HOOKS   = contrib/hooks/pin-to-file contrib/hooks/pin-to-url
 UNITS   = contrib/systemd/stays-reconcile.service contrib/systemd/stays-reconcile.timer \
-          contrib/systemd/pin-runner.service contrib/systemd/pin-runner.timer
+          contrib/systemd/pin-runner.service contrib/systemd/pin-runner.timer \
+          contrib/systemd/stays-reconcile@.service contrib/systemd/stays-reconcile@.timer \
+          contrib/systemd/pin-runner@.service contrib/systemd/pin-runner@.timer
 INSTALL ?= install
 
 install: $(PROGS)
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5 \
-	  $(DESTDIR)$(DOCDIR)/systemd
+	  $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	$(INSTALL) -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 644 README.md crontab.example $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 600 contrib/stays-reconcile.conf.example $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 755 $(HOOKS) $(DESTDIR)$(LIBEXECDIR)/
 	for u in $(UNITS); do \
-	  f=$(DESTDIR)$(DOCDIR)/systemd/$${u##*/}; \
+	  f=$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; \
 	  sed 's|/usr/local/bin/|$(BINDIR)/|' $$u > $$f && chmod 644 $$f || exit 1; \
 	done
 
@@ -143,8 +163,21 @@ uninstall:
 	rm -f $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/crontab.example \
 	  $(DESTDIR)$(DOCDIR)/stays-reconcile.conf.example \
-	  $(UNITS:contrib/systemd/%=$(DESTDIR)$(DOCDIR)/systemd/%)
-	rmdir $(DESTDIR)$(DOCDIR)/systemd $(DESTDIR)$(DOCDIR) 2>/dev/null || true
+	  $(HOOKS:contrib/hooks/%=$(DESTDIR)$(LIBEXECDIR)/%) \
+	  $(UNITS:contrib/systemd/%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
+	rmdir $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
+
+# ---- the Debian package (debian/) ----------------------------------------
+# deb: dpkg-buildpackage -us -uc -b in a copy of the tree under
+# $(BUILD)/deb/src (this tree stays clean); the .deb, .changes and
+# .buildinfo land in $(BUILD)/deb/, which the last line names.
+# deb-test: install, check, upgrade, remove and purge it on this machine
+# (root; refuses to touch an existing installation, see tools/deb-test.sh).
+deb:
+	@sh tools/deb.sh $(VERSION) $(BUILD)/deb
+
+deb-test: deb $(FAKE)
+	@sh tools/deb-test.sh $(BUILD)/deb $(BUILD)
 
 # ---- lint: mandoc on each page, cppcheck and clang-tidy on the sources ---
 MANDOC     ?= mandoc

@@ -1,8 +1,10 @@
 #!/bin/sh
 # t_install.sh - `make install` into a temporary DESTDIR, like a packager:
 # both programs (755), the three man pages (644), crontab.example and the
-# example configuration (600) under share/doc/stays-reconcile; BINDIR,
-# MANDIR and DOCDIR honoured; `make uninstall` leaves no file behind.
+# example configuration (600) under share/doc/stays-reconcile, the example
+# hooks (755) in libexec/stays-reconcile, the systemd units (plain and
+# templates); BINDIR, MANDIR, DOCDIR, LIBEXECDIR and SYSTEMDUNITDIR
+# honoured; `make uninstall` leaves no file behind.
 # Also that the installed documents agree with the code: the crontab and
 # the timer run reconcile on the [schedule] cron default, and every key of
 # lib/config.c is in the example configuration and in the conf page.
@@ -51,6 +53,21 @@ want 644 /usr/share/man/man8/pin-runner.8
 want 644 /usr/share/man/man5/stays-reconcile.conf.5
 want 644 /usr/share/doc/stays-reconcile/crontab.example
 want 600 /usr/share/doc/stays-reconcile/stays-reconcile.conf.example
+want 755 /usr/libexec/stays-reconcile/pin-to-file
+want 755 /usr/libexec/stays-reconcile/pin-to-url
+for u in stays-reconcile pin-runner stays-reconcile@ pin-runner@; do
+	want 644 "/usr/share/doc/stays-reconcile/systemd/$u.service"
+	want 644 "/usr/share/doc/stays-reconcile/systemd/$u.timer"
+done
+# An instance NAME of the templates reads /etc/stays-reconcile/NAME.conf and
+# keeps its state in /var/lib/stays-reconcile/NAME.
+for u in stays-reconcile@ pin-runner@; do
+	f=$ROOT/usr/share/doc/stays-reconcile/systemd/$u.service
+	grep -q "^ExecStart=/usr/bin/${u%@} -c /etc/stays-reconcile/%i.conf\$" "$f" || fail "$u.service: $(grep ExecStart "$f")"
+	grep -q '^StateDirectory=stays-reconcile/%i$' "$f" || fail "$u.service: $(grep StateDirectory= "$f")"
+	grep -q '^ReadWritePaths=/var/lib/stays-reconcile/%i$' "$f" || fail "$u.service: $(grep ReadWritePaths "$f")"
+done
+cmp -s "$TOP/contrib/hooks/pin-to-url" "$ROOT/usr/libexec/stays-reconcile/pin-to-url" || fail "pin-to-url differs"
 [ "$(stat -c %Y "$BIN/stays-reconcile" "$BIN/pin-runner")" = "$before" ] || fail "make install rebuilt the programs"
 cmp -s "$BIN/stays-reconcile" "$ROOT/usr/bin/stays-reconcile" || fail "installed stays-reconcile differs from $BIN's"
 cmp -s "$BIN/pin-runner" "$ROOT/usr/bin/pin-runner" || fail "installed pin-runner differs from $BIN's"
@@ -61,6 +78,7 @@ cmp -s "$TOP/crontab.example" "$ROOT/usr/share/doc/stays-reconcile/crontab.examp
 while read -r f; do
 	case "$f" in
 	./usr/bin/stays-reconcile | ./usr/bin/pin-runner) ;;
+	./usr/libexec/stays-reconcile/pin-to-file | ./usr/libexec/stays-reconcile/pin-to-url) ;;
 	./usr/share/man/man[58]/* | ./usr/share/doc/stays-reconcile/*)
 		[ -f "$ROOT/$f" ] || fail "$f is not a regular file"
 		case "$(stat -c %a "$ROOT/$f")" in 644 | 600) ;; *) fail "$f has mode $(stat -c %a "$ROOT/$f")" ;; esac ;;
@@ -74,7 +92,7 @@ for u in "$ROOT"/usr/share/doc/stays-reconcile/systemd/*.service; do
 done
 "$ROOT/usr/bin/stays-reconcile" --version | grep -q '^stays-reconcile [0-9]' || fail "installed stays-reconcile --version"
 "$ROOT/usr/bin/pin-runner" --version | grep -q '^pin-runner [0-9]' || fail "installed pin-runner --version"
-ok "make install PREFIX=/usr DESTDIR=...: programs 755, pages 644, example config 600"
+ok "make install PREFIX=/usr DESTDIR=...: programs and hooks 755, pages and units 644, example config 600"
 
 # 2. The documents agree with the code.  The [schedule] cron default, as the
 # program reports it with an empty configuration:
@@ -101,6 +119,8 @@ set +f
 grep -q '^MAILTO=' "$doc/crontab.example" || fail "crontab.example has no MAILTO"
 grep -q '^OnCalendar=\*:0/30$' "$TOP/contrib/systemd/stays-reconcile.timer" || fail "stays-reconcile.timer is not every 30 minutes"
 grep -q '^OnCalendar=\*:\*$' "$TOP/contrib/systemd/pin-runner.timer" || fail "pin-runner.timer is not every minute"
+grep -q '^OnCalendar=\*:0/30$' "$TOP/contrib/systemd/stays-reconcile@.timer" || fail "stays-reconcile@.timer is not every 30 minutes"
+grep -q '^OnCalendar=\*:\*$' "$TOP/contrib/systemd/pin-runner@.timer" || fail "pin-runner@.timer is not every minute"
 # The example configuration is valid as installed (mode 600: it holds
 # secrets), has the same schedule, and the placeholders are obviously fake.
 STAYS_RECONCILE_DB=$T/none.db expect 3 $CHECK_WRAP "$ROOT/usr/bin/stays-reconcile" \
@@ -126,15 +146,43 @@ empty_root "make uninstall PREFIX=/usr"
 [ ! -e "$ROOT/usr/share/doc/stays-reconcile" ] || fail "make uninstall left $doc"
 ok "make uninstall leaves no file behind"
 
-# 4. BINDIR, MANDIR and DOCDIR on their own.
-set -- PREFIX=/opt/sr BINDIR=/opt/sr/sbin MANDIR=/opt/sr/man DOCDIR=/opt/sr/doc
+# 4. BINDIR, MANDIR, DOCDIR, LIBEXECDIR and SYSTEMDUNITDIR on their own.
+set -- PREFIX=/opt/sr BINDIR=/opt/sr/sbin MANDIR=/opt/sr/man DOCDIR=/opt/sr/doc \
+	LIBEXECDIR=/opt/sr/hooks SYSTEMDUNITDIR=/opt/sr/units
 mk install "$@" > "$T/log" 2>&1 || fail "make install $*: $(cat "$T/log")"
 want 755 /opt/sr/sbin/stays-reconcile
 want 755 /opt/sr/sbin/pin-runner
 want 644 /opt/sr/man/man8/pin-runner.8
 want 644 /opt/sr/man/man5/stays-reconcile.conf.5
 want 600 /opt/sr/doc/stays-reconcile.conf.example
+want 755 /opt/sr/hooks/pin-to-file
+want 644 /opt/sr/units/pin-runner@.service
+grep -q '^ExecStart=/opt/sr/sbin/pin-runner -c ' "$ROOT/opt/sr/units/pin-runner@.service" || fail "pin-runner@.service ExecStart"
 [ ! -e "$ROOT/usr" ] || [ -z "$(cd "$ROOT/usr" && find . ! -type d)" ] || fail "files installed under /usr with $*"
 mk uninstall "$@" > "$T/log" 2>&1 || fail "make uninstall $*: $(cat "$T/log")"
 empty_root "make uninstall $*"
-ok "BINDIR, MANDIR, DOCDIR honoured by install and uninstall"
+ok "BINDIR, MANDIR, DOCDIR, LIBEXECDIR, SYSTEMDUNITDIR honoured by install and uninstall"
+
+# 5. The units as systemd reads them, the templates with an instance (where
+# systemd-analyze is installed): installed without DESTDIR, so that
+# ExecStart= names a program that is there.
+if command -v systemd-analyze >/dev/null 2>&1; then
+	P=$T/prefix
+	(
+		unset MAKEFLAGS MFLAGS MAKELEVEL
+		make -C "$TOP" --no-print-directory BUILD="$BIN" PREFIX="$P" install
+	) > "$T/log" 2>&1 || fail "make install PREFIX=$P: $(cat "$T/log")"
+	u=$P/share/doc/stays-reconcile/systemd
+	for t in stays-reconcile pin-runner; do
+		cp "$u/$t@.service" "$u/$t@acct1.service"
+		cp "$u/$t@.timer" "$u/$t@acct1.timer"
+	done
+	(cd "$u" && systemd-analyze verify --man=no stays-reconcile.service stays-reconcile.timer \
+		pin-runner.service pin-runner.timer stays-reconcile@acct1.service stays-reconcile@acct1.timer \
+		pin-runner@acct1.service pin-runner@acct1.timer) > "$T/log" 2>&1 ||
+		fail "systemd-analyze verify: $(cat "$T/log")"
+	[ ! -s "$T/log" ] || fail "systemd-analyze verify: $(cat "$T/log")"
+	ok "systemd-analyze verify: the plain units and the templates with an instance"
+else
+	echo "# no systemd-analyze: the units are not verified"
+fi
