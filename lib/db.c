@@ -26,6 +26,7 @@ static const struct {
 	{ 2, migration_2 },
 	{ 3, migration_3 },
 	{ 4, migration_4 },
+	{ 5, migration_5 },
 };
 
 enum err db_error(sqlite3 *db, const char *what, char *errbuf)

@@ -72,6 +72,9 @@ struct pinbatch_result {
 	int recovered;                  /* jobs a killed run left running */
 	int token_requests;             /* Tuya token requests made */
 	int protocol_errors;            /* answers that broke the protocol */
+	long requests;                  /* every Tuya request, and those that */
+	long request_errors;            /* failed (tuya_client_errors()) */
+	long duration_ms;               /* the run's duration, by io->wall_ms */
 };
 
 /*
