@@ -116,13 +116,15 @@ clean:
 	rm -rf build build-san
 
 # ---- install: PREFIX, DESTDIR, BINDIR, MANDIR, DOCDIR --------------------
-# The programs 755, the pages 644, the docs 644, the example configuration
-# 600 (it is meant to be copied to /etc with its credentials filled in).
+# The programs 755, the pages 644, the docs 644 (the sample Prometheus
+# alert rules among them), the example configuration 600 (it is meant to be
+# copied to /etc with its credentials filled in).
 # The systemd units go to $(DOCDIR)/systemd with ExecStart= in $(BINDIR).
 MAN8    = man/stays-reconcile.8 man/pin-runner.8
 MAN5    = man/stays-reconcile.conf.5
 UNITS   = contrib/systemd/stays-reconcile.service contrib/systemd/stays-reconcile.timer \
           contrib/systemd/pin-runner.service contrib/systemd/pin-runner.timer
+RULES   = contrib/prometheus/stays-reconcile.rules.yml
 INSTALL ?= install
 
 install: $(PROGS)
@@ -131,7 +133,7 @@ install: $(PROGS)
 	$(INSTALL) -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
-	$(INSTALL) -m 644 README.md crontab.example $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 README.md crontab.example $(RULES) $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 600 contrib/stays-reconcile.conf.example $(DESTDIR)$(DOCDIR)/
 	for u in $(UNITS); do \
 	  f=$(DESTDIR)$(DOCDIR)/systemd/$${u##*/}; \
@@ -143,6 +145,7 @@ uninstall:
 	rm -f $(MAN8:man/%=$(DESTDIR)$(MANDIR)/man8/%) $(MAN5:man/%=$(DESTDIR)$(MANDIR)/man5/%)
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/crontab.example \
 	  $(DESTDIR)$(DOCDIR)/stays-reconcile.conf.example \
+	  $(RULES:contrib/prometheus/%=$(DESTDIR)$(DOCDIR)/%) \
 	  $(UNITS:contrib/systemd/%=$(DESTDIR)$(DOCDIR)/systemd/%)
 	rmdir $(DESTDIR)$(DOCDIR)/systemd $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
