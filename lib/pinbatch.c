@@ -250,8 +250,6 @@ static void log_run(const struct batch *b, const char *message)
 	};
 	char eb[ERRBUF_SIZE];
 
-	b->res->duration_ms = lr.duration_ms;
-
 	if (pinstore_log_run(b->db, &lr, eb) != ERR_OK)
 		warn(b, "%s", eb);
 }
