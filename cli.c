@@ -9,7 +9,6 @@
 #include <sysexits.h>
 
 #include "cli.h"
-#include "lock.h"
 #include "metrics.h"
 #include "banned.h"
 
@@ -125,15 +124,14 @@ void cli_write_metrics(const struct global *g, const struct config *cfg, sqlite3
 	const char *path = cfg->metrics.textfile;
 	struct strbuf text = STRBUF_INIT;
 	struct metrics m;
-	char eb[ERRBUF_SIZE], lockpath[4096];
+	char eb[ERRBUF_SIZE];
 	int fd;
 	enum err e;
 
 	if (!path || !db)
 		return;
-	cli_lock_path(cfg->db_path, ".lock", lockpath, sizeof(lockpath));
 	metrics_file_lock(path, &fd);
-	e = metrics_collect(db, cfg, g->now, lock_held(lockpath), &m, eb);
+	e = metrics_collect(db, cfg, g->now, &m, eb);
 	if (e == ERR_OK) {
 		metrics_render(&m, &text);
 		e = metrics_write_file(path, strbuf_str(&text), text.len, eb);

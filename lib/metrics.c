@@ -27,7 +27,7 @@ const char *const metrics_cred_states[METRICS_NCRED_STATES] = {
 #define PREFIX "stays_reconcile_"
 #define MAX_LABELS 2
 /* Enough for the largest family: jobs by action and status. */
-#define MAX_SAMPLES (METRICS_NACTIONS * METRICS_NJOB_STATUSES)
+#define MAX_SAMPLES ((size_t)METRICS_NACTIONS * METRICS_NJOB_STATUSES)
 
 struct sample {
 	const char *label[MAX_LABELS];  /* names; NULL after the last */

@@ -85,14 +85,15 @@ int metrics_index(const char *const *names, int n, const char *s);
 /*
  * Read m from db at instant now, in one read transaction (BEGIN ...
  * COMMIT: the caller must not be in a transaction).  cfg: the windows of
- * the health lists (store_health()).  reconcile_running: the run lock of
- * stays-reconcile is held now; a pending reconciliation_logs row is then a
- * run in progress (the last completed run is reported), else a killed run
- * (reported as failed, ended when it started, as `status` does).
- * Errors: ERR_DB.
+ * the health lists (store_health()).  A pending reconciliation_logs row
+ * is skipped: the last completed run is reported.  It is a run in
+ * progress, or a killed one that the next run records as failed.  (Telling
+ * the two apart as `status` does, by testing the run lock, is not done
+ * here: pin-runner would hold stays-reconcile's lock for an instant and
+ * could make a run that starts just then exit 75.)  Errors: ERR_DB.
  */
 enum err metrics_collect(sqlite3 *db, const struct config *cfg, time_t now,
-			 int reconcile_running, struct metrics *m, char *errbuf);
+			 struct metrics *m, char *errbuf);
 
 /*
  * Add a run's requests and failed requests to service's counters (one

@@ -14,7 +14,7 @@
 #include "store.h"
 #include "banned.h"
 
-/* One integer column per row: run the query, hand each row to fn. */
+/* Run the query, hand each row to fn. */
 static enum err each_row(sqlite3 *db, const char *sql, struct metrics *m,
 			 void (*fn)(struct metrics *m, sqlite3_stmt *st), char *errbuf)
 {
@@ -32,20 +32,18 @@ static enum err each_row(sqlite3 *db, const char *sql, struct metrics *m,
 	return e;
 }
 
-/* A reconciliation_logs row: started_at, completed_at, duration_ms,
- * status, the 8 stats, and the last success of any row.  A pending row is
- * a killed run when no run is in progress (see metrics_collect()). */
-static void recon_row(struct metrics *m, sqlite3_stmt *st, int running)
+/* The last completed reconciliation_logs row: started_at, completed_at,
+ * duration_ms, status, the 8 stats, and the last success of any row. */
+static void recon_row(struct metrics *m, sqlite3_stmt *st)
 {
 	struct metrics_run *r = &m->run[METRICS_RECONCILE];
-	const char *status = db_text(st, 3);
 
 	r->found = 1;
 	r->started_at = (time_t)sqlite3_column_int64(st, 0);
 	r->completed_at = (time_t)sqlite3_column_int64(st, 1);
 	r->duration_ms = sqlite3_column_type(st, 2) == SQLITE_NULL
 		? -1 : (long)sqlite3_column_int64(st, 2);
-	r->success = strcmp(status, "success") == 0;
+	r->success = strcmp(db_text(st, 3), "success") == 0;
 	m->stats.fetched = (long)sqlite3_column_int64(st, 4);
 	m->stats.created = (long)sqlite3_column_int64(st, 5);
 	m->stats.updated = (long)sqlite3_column_int64(st, 6);
@@ -55,43 +53,6 @@ static void recon_row(struct metrics *m, sqlite3_stmt *st, int running)
 	m->stats.orphaned = (long)sqlite3_column_int64(st, 10);
 	m->stats.errors = (long)sqlite3_column_int64(st, 11);
 	r->last_success = (time_t)sqlite3_column_int64(st, 12);
-	if (strcmp(status, "pending") == 0 && !running) {
-		/* Killed mid-run (status.c says the same): failed, ended
-		 * when it started, and its stats are nothing. */
-		r->completed_at = r->started_at;
-		r->duration_ms = 0;
-		r->success = 0;
-		memset(&m->stats, 0, sizeof(m->stats));
-	}
-}
-
-static enum err collect_reconcile(sqlite3 *db, int running, struct metrics *m, char *errbuf)
-{
-	/*
-	 * The newest row; while a run holds the lock its pending row is
-	 * skipped and the newest completed one is reported instead.
-	 */
-	static const char sql[] =
-		"SELECT started_at, coalesce(completed_at, started_at), duration_ms, status, "
-		"fetched, created, updated, unchanged, canceled, removed, orphaned, errors, "
-		"(SELECT coalesce(max(completed_at), 0) FROM reconciliation_logs "
-		" WHERE status = 'success') "
-		"FROM reconciliation_logs WHERE status != 'pending' OR ?1 = 0 "
-		"ORDER BY started_at DESC, rowid DESC LIMIT 1";
-	sqlite3_stmt *st = NULL;
-	enum err e;
-	int rcode;
-
-	if ((e = db_prepare(db, sql, &st, errbuf)) != ERR_OK)
-		return e;
-	sqlite3_bind_int(st, 1, running);
-	rcode = sqlite3_step(st);
-	if (rcode == SQLITE_ROW)
-		recon_row(m, st, running);
-	else if (rcode != SQLITE_DONE)
-		e = db_error(db, "cannot read the reconciliation log", errbuf);
-	sqlite3_finalize(st);
-	return e;
 }
 
 static void pin_run_row(struct metrics *m, sqlite3_stmt *st)
@@ -134,13 +95,18 @@ static void request_row(struct metrics *m, sqlite3_stmt *st)
 	}
 }
 
-static enum err collect(sqlite3 *db, const struct config *cfg, time_t now, int running,
+static enum err collect(sqlite3 *db, const struct config *cfg, time_t now,
 			struct metrics *m, char *errbuf)
 {
 	struct health h;
 	enum err e;
 
-	if ((e = collect_reconcile(db, running, m, errbuf)) != ERR_OK ||
+	if ((e = each_row(db, "SELECT started_at, completed_at, duration_ms, status, "
+			  "fetched, created, updated, unchanged, canceled, removed, orphaned, "
+			  "errors, (SELECT coalesce(max(completed_at), 0) FROM reconciliation_logs "
+			  " WHERE status = 'success') FROM reconciliation_logs "
+			  "WHERE status != 'pending' ORDER BY started_at DESC, rowid DESC LIMIT 1",
+			  m, recon_row, errbuf)) != ERR_OK ||
 	    (e = each_row(db, "SELECT started_at, completed_at, duration_ms, status, "
 			  "coalesce(last_success_at, 0) FROM pin_runner_log WHERE id = 1",
 			  m, pin_run_row, errbuf)) != ERR_OK ||
@@ -162,14 +128,14 @@ static enum err collect(sqlite3 *db, const struct config *cfg, time_t now, int r
 }
 
 enum err metrics_collect(sqlite3 *db, const struct config *cfg, time_t now,
-			 int reconcile_running, struct metrics *m, char *errbuf)
+			 struct metrics *m, char *errbuf)
 {
 	enum err e;
 
 	memset(m, 0, sizeof(*m));
 	if ((e = db_exec(db, "BEGIN", errbuf)) != ERR_OK)
 		return e;
-	e = collect(db, cfg, now, reconcile_running, m, errbuf);
+	e = collect(db, cfg, now, m, errbuf);
 	if (e == ERR_OK)
 		e = db_commit(db, errbuf);
 	db_rollback(db);

@@ -299,7 +299,7 @@ static void test_collect_empty(void **state)
 	struct metrics m;
 	char eb[ERRBUF_SIZE];
 
-	assert_int_equal(metrics_collect(f->db, &f->cfg, 1796126400, 0, &m, eb), ERR_OK);
+	assert_int_equal(metrics_collect(f->db, &f->cfg, 1796126400, &m, eb), ERR_OK);
 	assert_false(m.run[METRICS_RECONCILE].found);
 	assert_false(m.run[METRICS_PIN_RUNNER].found);
 	assert_int_equal(m.jobs[0][0], 0);
@@ -342,7 +342,7 @@ static void test_collect(void **state)
 	assert_int_equal(metrics_count_requests(f->db, METRICS_STAYS, 5, 0, now, eb), ERR_OK);
 	assert_int_equal(metrics_count_requests(f->db, METRICS_TUYA, 0, 0, now, eb), ERR_OK);
 
-	assert_int_equal(metrics_collect(f->db, &f->cfg, now, 0, &m, eb), ERR_OK);
+	assert_int_equal(metrics_collect(f->db, &f->cfg, now, &m, eb), ERR_OK);
 	assert_true(m.run[METRICS_RECONCILE].found);
 	assert_int_equal(m.run[METRICS_RECONCILE].started_at, 300);
 	assert_int_equal(m.run[METRICS_RECONCILE].completed_at, 303);
@@ -367,17 +367,19 @@ static void test_collect(void **state)
 	assert_int_equal(m.requests[METRICS_TUYA], 0);
 	assert_string_equal(test_rows(f->db, "SELECT count(*) FROM service_requests"), "1\n");
 
-	/* A run in progress: its pending row is not the last run. */
+	/* A pending row (a run in progress, or a killed one) is not the last
+	 * run: the last completed one is. */
 	test_sql(f->db, "INSERT INTO reconciliation_logs (id, started_at, status, created_at) "
 		 "VALUES ('d', 500, 'pending', 500)");
-	assert_int_equal(metrics_collect(f->db, &f->cfg, now, 1, &m, eb), ERR_OK);
+	assert_int_equal(metrics_collect(f->db, &f->cfg, now, &m, eb), ERR_OK);
 	assert_int_equal(m.run[METRICS_RECONCILE].started_at, 300);
 	assert_true(m.run[METRICS_RECONCILE].success);
 	assert_int_equal(m.stats.fetched, 10);
-	/* No run holds the lock: the pending row is a killed run, failed. */
-	assert_int_equal(metrics_collect(f->db, &f->cfg, now, 0, &m, eb), ERR_OK);
+	/* Once the next run marks it failed, it is the last run. */
+	test_sql(f->db, "UPDATE reconciliation_logs SET status = 'failed', completed_at = 500, "
+		 "duration_ms = 0, message = 'interrupted' WHERE id = 'd'");
+	assert_int_equal(metrics_collect(f->db, &f->cfg, now, &m, eb), ERR_OK);
 	assert_int_equal(m.run[METRICS_RECONCILE].started_at, 500);
-	assert_int_equal(m.run[METRICS_RECONCILE].completed_at, 500);
 	assert_false(m.run[METRICS_RECONCILE].success);
 	assert_int_equal(m.run[METRICS_RECONCILE].last_success, 303);
 	assert_int_equal(m.stats.fetched, 0);
