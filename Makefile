@@ -128,9 +128,10 @@ clean:
 	rm -rf build build-san
 
 # ---- install: PREFIX, DESTDIR, BINDIR, MANDIR, DOCDIR, LIBEXECDIR ---------
-# The programs 755, the pages 644, the docs 644, the example configuration
-# 600 (it is meant to be copied to /etc with its credentials filled in), the
-# example on_pin hooks 755 in $(LIBEXECDIR) (the path their headers give).
+# The programs 755, the pages 644, the docs 644 (the sample Prometheus
+# alert rules among them), the example configuration 600 (it is meant to be
+# copied to /etc with its credentials filled in), the example on_pin hooks
+# 755 in $(LIBEXECDIR) (the path their headers give).
 # The systemd units, plain and templates (stays-reconcile@NAME: one Stays
 # account each), go to $(SYSTEMDUNITDIR) (default $(DOCDIR)/systemd: they
 # are copied to /etc/systemd/system by hand; the Debian package puts them in
@@ -142,6 +143,7 @@ UNITS   = contrib/systemd/stays-reconcile.service contrib/systemd/stays-reconcil
           contrib/systemd/pin-runner.service contrib/systemd/pin-runner.timer \
           contrib/systemd/stays-reconcile@.service contrib/systemd/stays-reconcile@.timer \
           contrib/systemd/pin-runner@.service contrib/systemd/pin-runner@.timer
+RULES   = contrib/prometheus/stays-reconcile.rules.yml
 INSTALL ?= install
 
 install: $(PROGS)
@@ -150,7 +152,7 @@ install: $(PROGS)
 	$(INSTALL) -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	$(INSTALL) -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
 	$(INSTALL) -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
-	$(INSTALL) -m 644 README.md crontab.example $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 644 README.md crontab.example $(RULES) $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 600 contrib/stays-reconcile.conf.example $(DESTDIR)$(DOCDIR)/
 	$(INSTALL) -m 755 $(HOOKS) $(DESTDIR)$(LIBEXECDIR)/
 	for u in $(UNITS); do \
@@ -164,6 +166,7 @@ uninstall:
 	rm -f $(DESTDIR)$(DOCDIR)/README.md $(DESTDIR)$(DOCDIR)/crontab.example \
 	  $(DESTDIR)$(DOCDIR)/stays-reconcile.conf.example \
 	  $(HOOKS:contrib/hooks/%=$(DESTDIR)$(LIBEXECDIR)/%) \
+	  $(RULES:contrib/prometheus/%=$(DESTDIR)$(DOCDIR)/%) \
 	  $(UNITS:contrib/systemd/%=$(DESTDIR)$(SYSTEMDUNITDIR)/%)
 	rmdir $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true
 

@@ -9,6 +9,7 @@
 #include <sysexits.h>
 
 #include "cli.h"
+#include "metrics.h"
 #include "banned.h"
 
 int cli_global_opt(struct global *g, int c, const char *arg)
@@ -116,4 +117,31 @@ int cli_finish(const struct global *g, int code)
 void cli_lock_path(const char *db_path, const char *suffix, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s%s", db_path, suffix);
+}
+
+void cli_write_metrics(const struct global *g, const struct config *cfg, sqlite3 *db)
+{
+	const char *path = cfg->metrics.textfile;
+	struct strbuf text = STRBUF_INIT;
+	struct metrics m;
+	char eb[ERRBUF_SIZE];
+	int fd;
+	enum err e;
+
+	if (!path || !db)
+		return;
+	metrics_file_lock(path, &fd);
+	e = metrics_collect(db, cfg, g->now, &m, eb);
+	if (e == ERR_OK) {
+		metrics_render(&m, &text);
+		e = metrics_write_file(path, strbuf_str(&text), text.len, eb);
+	}
+	metrics_file_unlock(fd);
+	if (e != ERR_OK && g->verbosity >= 0) {
+		if (e == ERR_IO)        /* the message names the file */
+			cli_error(g, "warning: %s", eb);
+		else
+			cli_error(g, "warning: cannot write metrics file '%s': %s", path, eb);
+	}
+	strbuf_release(&text);
 }

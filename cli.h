@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
+#include <sqlite3.h>
 
 #include "config.h"
 #include "err.h"
@@ -68,6 +69,14 @@ int cli_finish(const struct global *g, int code);
 
 /* "<db>.lock" style path next to the database, in buf. */
 void cli_lock_path(const char *db_path, const char *suffix, char *buf, size_t size);
+
+/*
+ * At the end of a run that wrote to db (not a dry run, not a read-only
+ * command): when [metrics] textfile is set, write the metrics file from
+ * the database (lib/metrics.h).  A failure is a warning on stderr (unless
+ * -q), never an error: the caller's exit status does not change.
+ */
+void cli_write_metrics(const struct global *g, const struct config *cfg, sqlite3 *db);
 
 /* status.c */
 int cmd_status(struct global *g, int argc, char **argv);

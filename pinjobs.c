@@ -27,6 +27,7 @@
 #include "cli.h"
 #include "db.h"
 #include "lock.h"
+#include "metrics.h"
 #include "pinbatch.h"
 #include "report.h"
 #include "banned.h"
@@ -140,9 +141,19 @@ static int batch(struct global *g, struct ctx *cx, sqlite3 *db, const struct con
 		.wall_ms = wall_ms_cb, .ctx = cx,
 	};
 	struct pinbatch_result res;
-	char eb[ERRBUF_SIZE];
+	char eb[ERRBUF_SIZE], cb[ERRBUF_SIZE];
+	enum err e = pinrun_batch(db, &o, &io, &res, eb);
 
-	return err_exitcode(pinrun_batch(db, &o, &io, &res, eb));
+	/* The end of every run that wrote, failed or not: the Tuya requests
+	 * join the counters (an idle run sent none and writes nothing), and
+	 * the metrics file is written.  Neither changes the exit status. */
+	if (!dry_run) {
+		if (metrics_count_requests(db, METRICS_TUYA, res.requests, res.request_errors,
+					   g->now, cb) != ERR_OK && g->verbosity >= 0)
+			cli_error(g, "warning: %s", cb);
+		cli_write_metrics(g, cfg, db);
+	}
+	return err_exitcode(e);
 }
 
 static int run(struct global *g, int dry_run, long max)

@@ -30,6 +30,7 @@
 #include "ids.h"
 #include "lock.h"
 #include "maint.h"
+#include "metrics.h"
 #include "onboard.h"
 #include "pins.h"
 #include "report.h"
@@ -193,6 +194,21 @@ static void print_run(struct run *r, FILE *vout)
 	strbuf_release(&out);
 }
 
+/*
+ * The end of every run that wrote (not --dry-run), failed or not, once the
+ * database is open: its Stays requests join the counters, and the metrics
+ * file is written.  Neither changes the exit status.
+ */
+static void finish_run(struct run *r)
+{
+	char eb[ERRBUF_SIZE];
+
+	if (metrics_count_requests(r->db, METRICS_STAYS, r->http.sc.requests, r->http.sc.errors,
+				   r->g->now, eb) != ERR_OK && r->g->verbosity >= 0)
+		cli_error(r->g, "warning: %s", eb);
+	cli_write_metrics(r->g, &r->cfg, r->db);
+}
+
 static int do_run(struct run *r)
 {
 	struct global *g = r->g;
@@ -213,6 +229,8 @@ static int do_run(struct run *r)
 	io.stays = run_http_stays(&r->http);
 	e = reconcile_run(r->db, &r->cfg, g->now, (r->dry_run ? RUN_DRY : 0u) |
 			  (r->force ? RUN_FORCE : 0u), &io, &r->res, eb);
+	if (!r->dry_run)
+		finish_run(r);
 	if (e != ERR_OK) {
 		if (r->res.log_failed && r->json)
 			cli_print_json(report_log_json(&r->res.log));

@@ -128,6 +128,8 @@ CREATE INDEX reconciliation_logs_pending ON reconciliation_logs (started_at)
 -- pin-runner's last run (SPEC, status pinRunner): one row, replaced by every
 -- run that is not a dry run.  status: success (every due job done or
 -- nothing due), failed (a job failed or is retried, or the run stopped).
+-- last_success_at: completed_at of the last run that succeeded, kept
+-- across failed runs (for the metrics file).
 CREATE TABLE pin_runner_log (
 	id           INTEGER PRIMARY KEY CHECK (id = 1),
 	started_at   INTEGER NOT NULL,
@@ -137,8 +139,20 @@ CREATE TABLE pin_runner_log (
 	done         INTEGER NOT NULL DEFAULT 0,
 	retried      INTEGER NOT NULL DEFAULT 0,
 	failed       INTEGER NOT NULL DEFAULT 0,
-	message      TEXT
+	message      TEXT,
+	duration_ms  INTEGER,                    -- NULL: recorded before schema 5
+	last_success_at INTEGER                  -- NULL: never
 );
+
+-- Requests each program sent to a service (stays, tuya) and how many
+-- failed, since the database was created: counters for the metrics file,
+-- added to at the end of every run that sent any.
+CREATE TABLE service_requests (
+	service     TEXT PRIMARY KEY CHECK (service IN ('stays', 'tuya')),
+	requests    INTEGER NOT NULL DEFAULT 0,
+	errors      INTEGER NOT NULL DEFAULT 0,
+	updated_at  INTEGER NOT NULL
+) WITHOUT ROWID;
 
 -- The Tuya access token cache (P6): one row.
 CREATE TABLE tuya_token (

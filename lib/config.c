@@ -27,6 +27,7 @@ enum ktype {
 	K_SECRET,       /* a string that makes the file secret-bearing */
 	K_URL,          /* http:// or https://, trailing '/' removed */
 	K_PATH,         /* absolute path */
+	K_PROM,         /* absolute path of a *.prom file (node_exporter) */
 	K_LONG,         /* integer in [min, max] */
 	K_INT,          /* int in [min, max] */
 	K_DURATION,     /* 90m, 2h, ... in [min, max] seconds */
@@ -84,6 +85,7 @@ static const struct key keys[] = {
 	{ "pins", "max_attempts", K_LONG, OFF(pins.max_attempts), 1, 1000, "10", NULL },
 	{ "hooks", "on_pin", K_PATH, OFF(hooks.on_pin), 0, 0, NULL, NULL },
 	{ "hooks", "on_failure", K_PATH, OFF(hooks.on_failure), 0, 0, NULL, NULL },
+	{ "metrics", "textfile", K_PROM, OFF(metrics.textfile), 0, 0, NULL, NULL },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 #define SECTION_MAX 32  /* buffer size for a section name */
@@ -93,7 +95,7 @@ static const char *const stays_types[] = {
 };
 
 static const char *const sections[] = {
-	"database", "schedule", "stays", "tuya", "pins", "hooks"
+	"database", "schedule", "stays", "tuya", "pins", "hooks", "metrics"
 };
 
 static void *field(struct config *c, const struct key *k)
@@ -114,14 +116,36 @@ static void free_types(struct config *c)
  * else a message (static or in msg).
  */
 
-/* A string key: K_STR, K_SECRET, K_PATH, K_TZ, K_URL, K_CRON. */
+/*
+ * K_PROM: node_exporter's textfile collector reads only the files named
+ * *.prom in its folder, so any other name would be written and never seen.
+ * The temporary file of each write (lib/metrics_file.c) is a hidden name
+ * that does not end in .prom, so the collector never reads half a file.
+ */
+static const char *prom_problem(const char *v)
+{
+	const char *base = strrchr(v, '/') + 1;	/* v starts with '/' */
+	size_t len = strlen(base);
+
+	if (len <= 5 || strcmp(base + len - 5, ".prom") != 0)
+		return "must name a file ending in .prom (node_exporter's textfile collector reads only those)";
+	return NULL;
+}
+
+/* A string key: K_STR, K_SECRET, K_PATH, K_PROM, K_TZ, K_URL, K_CRON. */
 static const char *set_string(struct config *c, const struct key *k, void *f,
 			      const char *v, char *msg, size_t msgsize)
 {
+	const char *problem = NULL;
+
 	if (!*v)
 		return "empty value";
-	if (k->type == K_PATH && v[0] != '/')
+	if ((k->type == K_PATH || k->type == K_PROM) && v[0] != '/')
 		return "must be an absolute path";
+	if (k->type == K_PROM)
+		problem = prom_problem(v);
+	if (problem)
+		return problem;
 	if (k->type == K_TZ && !tz_valid(v)) {
 		snprintf(msg, msgsize, "unknown time zone '%s'", v);
 		return msg;
@@ -284,6 +308,7 @@ static const char *set_value(struct config *c, const struct key *k,
 	case K_STR:
 	case K_SECRET:
 	case K_PATH:
+	case K_PROM:
 	case K_TZ:
 	case K_URL:
 	case K_CRON:

@@ -65,6 +65,11 @@ struct config {
 		char *on_pin;       /* NULL when not set */
 		char *on_failure;
 	} hooks;
+
+	struct {
+		char *textfile;     /* [metrics] textfile: an absolute path ending
+		                       in .prom; NULL: no metrics are written */
+	} metrics;
 };
 
 /* What a command needs beyond the always-checked keys. */

@@ -28,6 +28,7 @@ static const struct {
 	{ 3, migration_3 },
 	{ 4, migration_4 },
 	{ 5, migration_5 },
+	{ 6, migration_6 },
 };
 
 enum err db_error(sqlite3 *db, const char *what, char *errbuf)

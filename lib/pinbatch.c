@@ -30,6 +30,7 @@ struct batch {
 	struct http *http;
 	struct tuya_client *tuya;
 	enum err outcome;               /* under the exit policy, so far */
+	long long start_ms;             /* io->wall_ms at the start */
 	char message[ERRBUF_SIZE];      /* the first problem: the log's message */
 };
 
@@ -239,11 +240,13 @@ static enum err execute(struct batch *b, char *errbuf)
 static void log_run(const struct batch *b, const char *message)
 {
 	const struct pinbatch_result *t = b->res;
+	long long ms = b->io->wall_ms(b->io->ctx) - b->start_ms;
 	struct pin_run_log lr = {
 		.started_at = b->o->now, .completed_at = b->o->now,
 		.status = b->outcome != ERR_OK ? "failed" : "success",
 		.due = (long)t->due, .done = t->done, .retried = t->retried,
 		.failed = t->failed, .message = message[0] ? message : NULL,
+		.duration_ms = ms > 0 ? (long)ms : 0,
 	};
 	char eb[ERRBUF_SIZE];
 
@@ -285,6 +288,7 @@ enum err pinrun_batch(sqlite3 *db, const struct pinbatch_opts *opts,
 
 	memset(out, 0, sizeof(*out));
 	errbuf[0] = '\0';
+	b.start_ms = io->wall_ms(io->ctx);
 	if ((e = batch_run(&b, errbuf)) != ERR_OK) {
 		/* Before any job ran: the run failed as a whole. */
 		warn(&b, "%s", errbuf);
@@ -293,6 +297,10 @@ enum err pinrun_batch(sqlite3 *db, const struct pinbatch_opts *opts,
 			log_run(&b, errbuf);
 	} else {
 		xstrlcpy(errbuf, b.message, ERRBUF_SIZE);
+	}
+	if (b.tuya) {
+		out->requests = tuya_client_requests(b.tuya);
+		out->request_errors = tuya_client_errors(b.tuya);
 	}
 	free(b.due);
 	tuya_client_free(b.tuya);

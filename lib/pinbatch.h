@@ -27,7 +27,8 @@
  * The run log row says 'failed' exactly when the outcome is not ERR_OK.
  *
  * Nothing here prints or reads the clock: messages go through io, the
- * batch's time is opts->now and Tuya's real time comes from io->wall_ms.
+ * batch's time is opts->now, and Tuya's real time and the run's duration
+ * (in the run log row) come from io->wall_ms.
  */
 #ifndef STAYS_PINBATCH_H
 #define STAYS_PINBATCH_H
@@ -72,6 +73,8 @@ struct pinbatch_result {
 	int recovered;                  /* jobs a killed run left running */
 	int token_requests;             /* Tuya token requests made */
 	int protocol_errors;            /* answers that broke the protocol */
+	long requests;                  /* every Tuya request, and those that */
+	long request_errors;            /* failed (tuya_client_errors()) */
 };
 
 /*

@@ -710,13 +710,18 @@ enum err pinstore_log_run(sqlite3 *db, const struct pin_run_log *run, char *errb
 	 * read-only, so the idle path costs no fsync (P7).
 	 */
 	if ((e = db_prepare(db, "INSERT OR REPLACE INTO pin_runner_log (id, started_at, "
-			    "completed_at, status, due, done, retried, failed, message) "
-			    "SELECT 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE ?4 > 0 OR NOT EXISTS "
+			    "completed_at, status, due, done, retried, failed, message, "
+			    "duration_ms, last_success_at) "
+			    "SELECT 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, "
+			    "CASE WHEN ?3 = 'success' THEN ?2 ELSE "
+			    "(SELECT last_success_at FROM pin_runner_log WHERE id = 1) END "
+			    "WHERE ?4 > 0 OR NOT EXISTS "
 			    "(SELECT 1 FROM pin_runner_log WHERE id = 1 AND status = ?3 "
 			    " AND due = 0 AND message IS ?8 AND completed_at <= ?2 "
 			    " AND completed_at > ?2 - ?9)", &st, errbuf)) != ERR_OK)
 		return e;
 	sqlite3_bind_int(st, 9, PIN_LOG_REFRESH);
+	sqlite3_bind_int64(st, 10, run->duration_ms);
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)run->started_at);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)run->completed_at);
 	sqlite3_bind_text(st, 3, run->status, -1, SQLITE_STATIC);

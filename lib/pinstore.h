@@ -252,6 +252,8 @@ enum err pinstore_notified(sqlite3 *db, long long rowid, const char *job_id, tim
  * pin-runner's run, for status (SPEC §6 pinRunner): replaces the row - but
  * an idle run (due == 0) with the outcome already recorded by an idle run
  * less than PIN_LOG_REFRESH seconds before leaves it, writing nothing.
+ * The row's last_success_at is completed_at when status is success, else
+ * the one the row had (for the metrics file).
  */
 #define PIN_LOG_REFRESH 120     /* under status's 3 minutes of grace */
 struct pin_run_log {
@@ -259,6 +261,7 @@ struct pin_run_log {
 	const char *status;             /* success|failed */
 	long due, done, retried, failed;
 	const char *message;            /* NULL when none */
+	long duration_ms;               /* the run's own duration */
 };
 enum err pinstore_log_run(sqlite3 *db, const struct pin_run_log *run, char *errbuf);
 

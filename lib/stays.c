@@ -448,9 +448,10 @@ enum err stays_http_get(struct stays_client *sc, const char *url, const char *wh
 
 		sc->requests++;
 		e = http_request(sc->http, "GET", url, headers, NULL, 0, resp, why);
+		if (e == ERR_OK && (resp->status == 200 || (resp->status == 404 && allow_404)))
+			return ERR_OK;
+		sc->errors++;
 		if (e == ERR_OK) {
-			if (resp->status == 200 || (resp->status == 404 && allow_404))
-				return ERR_OK;
 			if (resp->status == 401 || resp->status == 403)
 				return ERRF(errbuf, ERR_PERM,
 					    "Stays refused the credentials (HTTP %ld) for %s; check [stays] client_id and client_secret",

@@ -76,7 +76,11 @@ struct stays_client {
 	/* A one-line progress note for -v (may be NULL). */
 	void (*note)(void *ctx, const char *msg);
 	void *ctx;
-	long requests;          /* requests sent, for the -v summary */
+	long requests;          /* requests sent (every attempt), for the -v
+	                           summary and the metrics file */
+	long errors;            /* of those, the ones without a usable answer:
+	                           no answer, or a status other than 200 (and
+	                           404 where a 404 is an answer) */
 	long max_pages;         /* stays_fetch() stops after this many pages of
 	                           a query; 0: no limit (a run) */
 };

@@ -31,6 +31,8 @@ struct tuya_client {
 	long long now_ms;
 	struct tuya_token token; /* wiped on free */
 	int token_requests;      /* sent by this client */
+	long requests;           /* every request sent by this client */
+	long errors;             /* of those, the ones that failed (not 'gone') */
 	int token_fetched;       /* a new token was obtained */
 	int token_retry_used;    /* the one re-fetch after a token error */
 	enum err token_err;      /* how the last token request failed */
@@ -217,6 +219,16 @@ int tuya_client_token_requests(const struct tuya_client *c)
 	return c->token_requests;
 }
 
+long tuya_client_requests(const struct tuya_client *c)
+{
+	return c->requests;
+}
+
+long tuya_client_errors(const struct tuya_client *c)
+{
+	return c->errors;
+}
+
 /* "tuya device 'X'" or "tuya", the subject of every message. */
 static void subject(const char *device, char *out, size_t size)
 {
@@ -361,14 +373,18 @@ static enum err send_request(struct tuya_client *c, const char *what,
 		goto out;
 	}
 	strbuf_addf(&url, "%s%s", c->base_url, path);
+	c->requests++;
 	e = http_request(c->http, method, strbuf_str(&url), h.v, body,
 			 body_len, &resp, herr);
 	if (e) {
 		st->cls = e == ERR_UNAVAILABLE ? TUYA_RETRY : TUYA_PERMANENT;
 		e = ERRF(errbuf, e, "%s: cannot %s: %s", who, what, herr);
+		c->errors++;
 		goto out;
 	}
 	e = read_answer(c, who, what, token, &resp, env, st, errbuf);
+	if (e && st->cls != TUYA_GONE)
+		c->errors++;
 out:
 	if (e)
 		tuya_envelope_release(env);

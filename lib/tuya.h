@@ -152,6 +152,15 @@ int tuya_client_token_fetched(const struct tuya_client *c);
 int tuya_client_token_requests(const struct tuya_client *c);
 
 /*
+ * Requests this client sent so far (token requests included), and how many
+ * of them failed: no answer, an HTTP error, or an answer with success false
+ * - except "not found" (TUYA_GONE), which is the answer a delete or a look
+ * for a password that is gone expects.  For the metrics file.
+ */
+long tuya_client_requests(const struct tuya_client *c);
+long tuya_client_errors(const struct tuya_client *c);
+
+/*
  * Crash-test points: fn (may be NULL) is called with "ticket" when a
  * ticket is in hand, just before a password is written, and with "sent"
  * right after the write call returned (whatever it returned).  pin-runner

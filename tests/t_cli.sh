@@ -150,6 +150,6 @@ ok "run --json"
 # init creates the database 0600 and is idempotent.
 STAYS_RECONCILE_DB=$T/new.db expect 0 sr init
 [ "$(stat -c %a "$T/new.db")" = 600 ] || fail "init mode"
-[ "$(sqlite3 "$T/new.db" 'PRAGMA user_version')" = 5 ] || fail "schema version"
+[ "$(sqlite3 "$T/new.db" 'PRAGMA user_version')" = 6 ] || fail "schema version"
 STAYS_RECONCILE_DB=$T/new.db expect 0 sr init
 ok "init"

@@ -93,6 +93,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.pins.valid_after, 0);
 	assert_int_equal(c.pins.max_attempts, 10);
 	assert_null(c.hooks.on_pin);
+	assert_null(c.metrics.textfile);
 	/* Credentials are required only by the commands that need them. */
 	assert_int_equal(config_require(&c, 0, &errs), ERR_OK);
 	assert_int_equal(config_require(&c, CONFIG_NEED_STAYS, &errs), ERR_CONFIG);
@@ -138,7 +139,9 @@ static const char full[] =
 	"# hooks\n"
 	"[hooks]\n"
 	"on_pin = /usr/local/libexec/send-pin\n"
-	"on_failure = /usr/local/libexec/alert\n";
+	"on_failure = /usr/local/libexec/alert\n"
+	"[metrics]\n"
+	"textfile = /var/lib/prometheus/node-exporter/stays-reconcile.prom\n";
 
 static void test_full(void **state)
 {
@@ -166,6 +169,8 @@ static void test_full(void **state)
 	assert_int_equal(c.pins.valid_before, 1800);
 	assert_int_equal(c.pins.max_attempts, 3);
 	assert_string_equal(c.hooks.on_failure, "/usr/local/libexec/alert");
+	assert_string_equal(c.metrics.textfile,
+			    "/var/lib/prometheus/node-exporter/stays-reconcile.prom");
 	assert_true(config_is_pin_type(&c, "booked"));
 	assert_false(config_is_pin_type(&c, "reserved"));
 	assert_int_equal(config_require(&c, CONFIG_NEED_STAYS | CONFIG_NEED_TUYA, &errs), ERR_OK);
@@ -280,6 +285,15 @@ static const struct {
 	{ "[schedule]\ncron = */30 * * *\n", "2: cron: bad cron expression" },
 	{ "[schedule]\ncron = 61 * * * *\n", "2: cron: bad cron expression" },
 	{ "[database]\npath = relative.db\n", "2: path: must be an absolute path" },
+	{ "[metrics]\ntextfile = stays.prom\n", "2: textfile: must be an absolute path" },
+	{ "[metrics]\ntextfile = /var/lib/node-exporter/stays.txt\n",
+	  "2: textfile: must name a file ending in .prom" },
+	{ "[metrics]\ntextfile = /var/lib/node-exporter/\n",
+	  "2: textfile: must name a file ending in .prom" },
+	{ "[metrics]\ntextfile = /var/lib/node-exporter/.prom\n",
+	  "2: textfile: must name a file ending in .prom" },
+	{ "[metrics]\ntextfile =\n", "2: textfile: empty value" },
+	{ "[metrics]\npath = /x.prom\n", "2: unknown key 'path' in [metrics]" },
 	{ "[pins]\nlength = 6\nlength = 7\n", "3: duplicate key 'length' in [pins]" },
 	{ "[stays]\nclient_id = \"abc\n", "2: client_id: missing closing quote" },
 	{ "[stays]\nclient_id = \"abc\" def\n", "2: client_id: text after the closing quote" },

@@ -353,7 +353,7 @@ static void test_states_and_hook(void **state)
 static void test_idle_log(void **state)
 {
 	struct fx *f = *state;
-	struct pin_run_log lr = { NOW, NOW, "success", 0, 0, 0, 0, NULL };
+	struct pin_run_log lr = { NOW, NOW, "success", 0, 0, 0, 0, NULL, 7 };
 	char eb[ERRBUF_SIZE];
 	int before;
 
@@ -370,13 +370,22 @@ static void test_idle_log(void **state)
 	assert_int_equal(one(f->db, "SELECT completed_at FROM pin_runner_log"), NOW + PIN_LOG_REFRESH);
 	lr.status = "failed";
 	lr.message = "tuya: unreachable";
+	lr.duration_ms = 9;
 	assert_int_equal(pinstore_log_run(f->db, &lr, eb), ERR_OK);
 	assert_string_equal(text(f->db, "SELECT status FROM pin_runner_log"), "failed");
+	/* The metrics file's figures: the duration of the run recorded, and
+	 * the last success kept across a failed run. */
+	assert_int_equal(one(f->db, "SELECT duration_ms FROM pin_runner_log"), 9);
+	assert_int_equal(one(f->db, "SELECT last_success_at FROM pin_runner_log"),
+			 NOW + PIN_LOG_REFRESH);
 	lr.status = "success";
 	lr.message = NULL;
 	lr.due = lr.done = 1;
+	lr.started_at = lr.completed_at = NOW + 2 * PIN_LOG_REFRESH;
 	assert_int_equal(pinstore_log_run(f->db, &lr, eb), ERR_OK);
 	assert_int_equal(one(f->db, "SELECT done FROM pin_runner_log"), 1);
+	assert_int_equal(one(f->db, "SELECT last_success_at FROM pin_runner_log"),
+			 NOW + 2 * PIN_LOG_REFRESH);
 }
 
 int main(void)

@@ -30,6 +30,8 @@ command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
 command -v flock >/dev/null 2>&1 || missing="$missing util-linux"
 command -v jq >/dev/null 2>&1 || missing="$missing jq"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+# promtool, which the metrics tests need (test_metrics, t_metrics.sh).
+command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 
 [ -z "$missing" ] && exit 0
 
