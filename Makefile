@@ -73,7 +73,8 @@ $(LIBA): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
 
-SR_OBJ = $(addprefix $(BUILD)/,reconcile.o status.o onboard.o check.o pins.o maint.o cli.o)
+SR_OBJ = $(addprefix $(BUILD)/,reconcile.o status.o onboard.o check.o pins.o maint.o timeline.o \
+         cli.o)
 $(BUILD)/stays-reconcile: $(SR_OBJ) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(SR_OBJ) $(LIBA) $(PKG_LIBS)
 
