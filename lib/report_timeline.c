@@ -199,21 +199,32 @@ cJSON *report_timeline_json(const struct timeline *tl)
 
 #define TEXT_WIDTH 80
 
-/* Append s cut to at most width columns ("..." marks a cut). */
+/* Control characters from the database (an escape sequence in a lock's
+ * name) are not sent to a terminal: each becomes '?'. */
+static void clean_ctl(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+/* Append s cut to at most width columns ("..." marks a cut), cleaned. */
 static void add_fit(struct strbuf *out, const char *s, size_t width)
 {
-	size_t cols = 0, i;
+	size_t cols = 0, i, start = out->len;
 
 	if (report_text_width(s) <= width) {
 		strbuf_adds(out, s);
-		return;
+	} else {
+		for (i = 0; s[i]; i++) {
+			if (((unsigned char)s[i] & 0xc0) != 0x80 && ++cols > width - 3)
+				break;
+		}
+		strbuf_add(out, s, i);
+		strbuf_adds(out, "...");
 	}
-	for (i = 0; s[i]; i++) {
-		if (((unsigned char)s[i] & 0xc0) != 0x80 && ++cols > width - 3)
-			break;
-	}
-	strbuf_add(out, s, i);
-	strbuf_adds(out, "...");
+	if (out->buf)
+		clean_ctl(out->buf + start);
 }
 
 /* Append text word-wrapped to TEXT_WIDTH columns: the first line after
@@ -332,6 +343,8 @@ void report_timeline_text(const struct timeline *tl, struct strbuf *out)
 
 		strbuf_addf(&line, "%s: ", flag_lock(tl, fl));
 		report_timeline_flag_text(fl, &line);
+		if (line.buf)
+			clean_ctl(line.buf);
 		strbuf_addf(out, "  %-12s", timeline_flag_name(fl->kind));
 		add_wrapped(out, strbuf_str(&line), 14, 16);
 		strbuf_release(&line);

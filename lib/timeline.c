@@ -348,19 +348,25 @@ static struct tl_flag *stay_flag(struct ctx *c, enum tl_flag_kind kind, struct t
 	return f;
 }
 
+/* A stay whose PIN is, or is meant to be, on the lock. */
+static int holds_door(const struct tl_stay *s)
+{
+	return s->state != TL_REVOKED && (s->state != TL_NONE || s->active);
+}
+
 /* Two PIN windows on one lock at the same time: both guests can open it. */
 static void flag_overlaps(struct ctx *c, struct tl_lane *ln)
 {
 	for (size_t i = 0; i < ln->n; i++) {
 		struct tl_stay *a = &ln->stays[i];
 
-		if (a->state == TL_REVOKED || a->state == TL_NONE)
+		if (!holds_door(a))
 			continue;
 		for (size_t j = i + 1; j < ln->n; j++) {
 			struct tl_stay *b = &ln->stays[j];
 			struct tl_flag *f;
 
-			if (b->state == TL_REVOKED || b->state == TL_NONE ||
+			if (!holds_door(b) ||
 			    !(a->valid_from < b->valid_until && b->valid_from < a->valid_until))
 				continue;
 			a->flags |= 1u << TL_OVERLAP;
