@@ -6,6 +6,7 @@
 #   make valgrind   the whole suite under valgrind
 #   make soak       thousands of random histories (tests/history.c)
 #   make demo       a full reconcile on a demo data set, then status --json
+#   make timeline-png  docs/timeline.png from the demo's timeline page (chromium)
 #   make install    PREFIX, DESTDIR, BINDIR, MANDIR are honoured
 
 VERSION   = 0.1.0
@@ -48,7 +49,8 @@ FAKE_SRC  = $(wildcard tests/fakeapi*.c)
 FAKE      = $(BUILD)/fakeapi
 HISTORY   = $(BUILD)/tests/history
 
-.PHONY: all deps check unit e2e sanitize valgrind soak demo bench clean install uninstall lint
+.PHONY: all deps check unit e2e sanitize valgrind soak demo timeline-png bench clean install \
+        uninstall lint
 .SUFFIXES:
 
 all: $(PROGS)
@@ -109,6 +111,10 @@ valgrind: $(PROGS) $(TEST_BINS) $(FAKE) $(HISTORY)
 
 demo: $(PROGS) $(FAKE)
 	@sh tools/demo.sh $(BUILD)
+
+# The README's picture, regenerated from the demo's data, never drawn by hand.
+timeline-png: $(PROGS) $(FAKE)
+	@sh tools/timeline-png.sh $(BUILD) docs/timeline.png
 
 bench: $(PROGS) $(FAKE)
 	@sh tools/bench.sh $(BUILD)
