@@ -500,7 +500,8 @@ static int cmp_lane(const void *a, const void *b)
 		return d;
 	if (!x->device[0] != !y->device[0])
 		return x->device[0] ? -1 : 1;
-	if ((d = strcmp(x->lock_name, y->lock_name)) != 0)
+	if ((d = strcmp(x->lock_name[0] ? x->lock_name : x->device,
+			y->lock_name[0] ? y->lock_name : y->device)) != 0)
 		return d;
 	return strcmp(x->device, y->device);
 }
