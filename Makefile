@@ -6,6 +6,7 @@
 #   make valgrind   the whole suite under valgrind
 #   make soak       thousands of random histories (tests/history.c)
 #   make demo       a full reconcile on a demo data set, then status --json
+#   make timeline-png  docs/timeline.png from the demo's timeline page (chromium)
 #   make install    PREFIX, DESTDIR, BINDIR, MANDIR are honoured
 #   make deb        the Debian package (debian/), built in a copy of the tree
 #   make deb-test   install, upgrade, remove and purge that package (root)
@@ -55,8 +56,8 @@ FAKE_SRC  = $(wildcard tests/fakeapi*.c)
 FAKE      = $(BUILD)/fakeapi
 HISTORY   = $(BUILD)/tests/history
 
-.PHONY: all deps check unit e2e sanitize valgrind soak demo bench clean install uninstall lint \
-        deb deb-test
+.PHONY: all deps check unit e2e sanitize valgrind soak demo timeline-png bench clean install \
+        uninstall lint deb deb-test
 .SUFFIXES:
 
 all: $(PROGS)
@@ -85,7 +86,8 @@ $(LIBA): $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $(LIB_OBJ)
 
-SR_OBJ = $(addprefix $(BUILD)/,reconcile.o status.o onboard.o check.o pins.o maint.o cli.o)
+SR_OBJ = $(addprefix $(BUILD)/,reconcile.o status.o onboard.o check.o pins.o maint.o timeline.o \
+         cli.o)
 $(BUILD)/stays-reconcile: $(SR_OBJ) $(LIBA)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(SR_OBJ) $(LIBA) $(PKG_LIBS)
 
@@ -120,6 +122,10 @@ valgrind: $(PROGS) $(TEST_BINS) $(FAKE) $(HISTORY)
 
 demo: $(PROGS) $(FAKE)
 	@sh tools/demo.sh $(BUILD)
+
+# The README's picture, regenerated from the demo's data, never drawn by hand.
+timeline-png: $(PROGS) $(FAKE)
+	@sh tools/timeline-png.sh $(BUILD) docs/timeline.png
 
 bench: $(PROGS) $(FAKE)
 	@sh tools/bench.sh $(BUILD)

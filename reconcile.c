@@ -35,6 +35,7 @@
 #include "pins.h"
 #include "report.h"
 #include "run.h"
+#include "timeline.h"
 #include "tz.h"
 #include "banned.h"
 
@@ -54,6 +55,8 @@ static void usage(FILE *f)
 	      "       stays-reconcile [GLOBAL] jobs [--all] [--json]\n"
 	      "       stays-reconcile [GLOBAL] pins [--lock DEVICE] [--remote] [--json] [--show-pin]\n"
 	      "       stays-reconcile [GLOBAL] pins --resend CODE [--lock DEVICE]\n"
+	      "       stays-reconcile [GLOBAL] timeline [--days N] [--from DATE]\n"
+	      "                                [--lock DEVICE | --listing ID] [--json | --html FILE]\n"
 	      "       stays-reconcile [GLOBAL] backup FILE [--keep N]\n"
 	      "       stays-reconcile [GLOBAL] vacuum\n"
 	      "GLOBAL: [-c FILE] [-v | -q] [--now TIME]\n", f);
@@ -588,6 +591,7 @@ static const struct cmd {
 	{ "listings", cmd_listings },
 	{ "jobs", cmd_jobs },
 	{ "pins", cmd_pins },
+	{ "timeline", cmd_timeline },
 	{ "vacuum", cmd_vacuum },
 	{ "backup", cmd_backup },
 };

@@ -7,6 +7,9 @@
 # status JSON.  `check` runs before the mapping and after it (a warning -
 # nothing mapped, the offline lock, no schedule - does not stop the demo; a
 # failure does).
+# Near the end, the access timeline: as text, and as a page for a browser
+# written to BUILD/demo-timeline.html (DEMO_TIMELINE=FILE: there instead),
+# which `make timeline-png` turns into docs/timeline.png.
 # Nothing leaves this machine.  DEMO_KEEP=1 keeps the demo folder.
 set -eu
 build=${1:-build}
@@ -145,6 +148,15 @@ sed '/PIN: /s/[0-9]/*/g' "$d/messages/RV02J.txt"
 echo
 echo "== the next reconciliation (cron, every 30 minutes): nothing changed in Stays, nothing written"
 sr -v --now $pins run
+echo
+page=${DEMO_TIMELINE:-$build/demo-timeline.html}
+echo "== who can open which door, when: the access timeline of the next 14 days"
+echo "   (read-only, no network: cron can run it every minute; exit 1 flags a problem)"
+sr --now 2026-12-01T17:02:00Z timeline || [ $? -eq 1 ]
+echo
+echo "== the same as one self-contained page (inline SVG, no script), for a web server"
+sr --now 2026-12-01T17:02:00Z timeline --html "$page" || [ $? -eq 1 ]
+echo "   the page: $page (open it in a browser)"
 echo
 echo "== status --json"
 sr --now 2026-12-01T17:02:00Z status --json
