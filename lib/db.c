@@ -156,11 +156,37 @@ fail:
 	return ERR_DB;
 }
 
+/*
+ * Create the database file ourselves, so that it is 0600 from the first
+ * byte (and an existing one open to others is closed to them); a new one
+ * made by root takes the folder's owner (fileown.h).
+ */
+static enum err create_file(const char *path, char *errbuf)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		int err = errno;
+		char hint[ERRBUF_SIZE];
+
+		fileown_hint(path, 1, hint, sizeof(hint));
+		return ERRF(errbuf, ERR_DB, "cannot open database '%s': %s%s", path,
+			    strerror(err), hint);
+	}
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077) && st.st_uid == geteuid())
+		(void)fchmod(fd, st.st_mode & 0700);
+	if (fstat(fd, &st) == 0 && st.st_size == 0)
+		fileown_as_folder(fd, path);
+	close(fd);
+	return ERR_OK;
+}
+
 enum err db_open(const char *path, enum db_mode mode, sqlite3 **out, char *errbuf)
 {
 	sqlite3 *db = NULL;
 	struct stat st;
-	int flags, fd;
+	int flags;
 	enum err e;
 
 	*out = NULL;
@@ -169,21 +195,8 @@ enum err db_open(const char *path, enum db_mode mode, sqlite3 **out, char *errbu
 			return ERR_OK;
 		flags = SQLITE_OPEN_READONLY;
 	} else {
-		/* Create it ourselves so that it is 0600 from the first byte. */
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			int err = errno;
-			char hint[ERRBUF_SIZE];
-
-			fileown_hint(path, 1, hint, sizeof(hint));
-			return ERRF(errbuf, ERR_DB, "cannot open database '%s': %s%s", path,
-				    strerror(err), hint);
-		}
-		if (fstat(fd, &st) == 0 && (st.st_mode & 077) && st.st_uid == geteuid())
-			(void)fchmod(fd, st.st_mode & 0700);
-		if (fstat(fd, &st) == 0 && st.st_size == 0)
-			fileown_as_folder(fd, path);
-		close(fd);
+		if ((e = create_file(path, errbuf)) != ERR_OK)
+			return e;
 		flags = SQLITE_OPEN_READWRITE;
 	}
 	if (sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
