@@ -27,7 +27,7 @@ static const char resv_cols[] =
 	"id, code, listing_id, checkin_date, checkin_time, checkout_date, "
 	"checkout_time, type, guests, status";
 
-static enum err read_resv(sqlite3_stmt *st, struct resv *r, char *errbuf)
+enum err store_read_resv(sqlite3_stmt *st, struct resv *r, char *errbuf)
 {
 	enum err e = ERR_OK;
 
@@ -49,7 +49,7 @@ out:
 static const char job_cols[] =
 	"id, action, reservation_id, device_id, due_at, valid_from, valid_until, status";
 
-static enum err read_job(sqlite3_stmt *st, struct job *j, char *errbuf)
+enum err store_read_job(sqlite3_stmt *st, struct job *j, char *errbuf)
 {
 	enum err e = ERR_OK;
 
@@ -96,7 +96,7 @@ static enum err collect_resv(sqlite3 *db, sqlite3_stmt *q, struct state *st, cha
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		st->stored = xgrow(st->stored, sizeof(*st->stored), st->nstored + 1,
 				   &st->astored);
-		e = read_resv(q, &st->stored[st->nstored], errbuf);
+		e = store_read_resv(q, &st->stored[st->nstored], errbuf);
 		if (e != ERR_OK)
 			return e;
 		st->nstored++;
@@ -111,7 +111,7 @@ static enum err collect_jobs(sqlite3 *db, sqlite3_stmt *q, struct state *st, cha
 
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		st->jobs = xgrow(st->jobs, sizeof(*st->jobs), st->njobs + 1, &st->ajobs);
-		e = read_job(q, &st->jobs[st->njobs], errbuf);
+		e = store_read_job(q, &st->jobs[st->njobs], errbuf);
 		if (e != ERR_OK)
 			return e;
 		st->njobs++;
@@ -700,7 +700,7 @@ enum err store_jobs(sqlite3 *db, int all, struct job_row **out, size_t *n, char 
 		arr = xgrow(arr, sizeof(*arr), len + 1, &alloc);
 		r = &arr[len];
 		memset(r, 0, sizeof(*r));
-		if ((e = read_job(st, &r->j, errbuf)) != ERR_OK)
+		if ((e = store_read_job(st, &r->j, errbuf)) != ERR_OK)
 			goto out;
 		len++;
 		COPY(r->code, st, 8, "reservation code");
@@ -896,7 +896,7 @@ enum err store_unmapped(sqlite3 *db, const struct config *cfg, time_t now, long 
 		struct resv r;
 		time_t cin, cout;
 
-		if ((e = read_resv(st, &r, errbuf)) != ERR_OK)
+		if ((e = store_read_resv(st, &r, errbuf)) != ERR_OK)
 			goto out;
 		if (!config_is_pin_type(cfg, r.type) ||
 		    plan_stay_instants(&pol, &r, NULL, &cin, &cout) != ERR_OK ||

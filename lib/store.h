@@ -170,6 +170,16 @@ struct db_stats {
 /* d: the rows of db, and the size of the file at path and its -wal. */
 enum err store_db_stats(sqlite3 *db, const char *path, struct db_stats *d, char *errbuf);
 
+/*
+ * One row of a SELECT whose first columns are, in this order, id, code,
+ * listing_id, checkin_date, checkin_time, checkout_date, checkout_time,
+ * type, guests, status (a reservation), or id, action, reservation_id,
+ * device_id, due_at, valid_from, valid_until, status (a job), into *r or
+ * *j.  ERR_DB when a text is too long for its field (a damaged database).
+ */
+enum err store_read_resv(sqlite3_stmt *st, struct resv *r, char *errbuf);
+enum err store_read_job(sqlite3_stmt *st, struct job *j, char *errbuf);
+
 /* What store_retention() deleted. */
 struct retention {
 	long logs;              /* reconciliation_logs rows */

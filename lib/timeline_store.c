@@ -56,48 +56,28 @@ static const char names_sql[] =
 
 static enum err read_resv(sqlite3_stmt *st, struct timeline_rows *rows, char *errbuf)
 {
-	struct resv *r;
-	enum err e = ERR_OK;
+	enum err e;
 
 	rows->resv = xgrow(rows->resv, sizeof(*rows->resv), rows->nresv + 1, &rows->aresv);
-	r = &rows->resv[rows->nresv];
-	memset(r, 0, sizeof(*r));
-	COPY(r->id, st, 0, "reservation id");
-	COPY(r->code, st, 1, "reservation code");
-	COPY(r->listing, st, 2, "listing id");
-	COPY(r->in_date, st, 3, "check-in date");
-	COPY(r->in_time, st, 4, "check-in time");
-	COPY(r->out_date, st, 5, "check-out date");
-	COPY(r->out_time, st, 6, "check-out time");
-	COPY(r->type, st, 7, "reservation type");
-	r->guests = sqlite3_column_int(st, 8);
-	COPY(r->status, st, 9, "reservation status");
-	rows->nresv++;
-out:
+	if ((e = store_read_resv(st, &rows->resv[rows->nresv], errbuf)) == ERR_OK)
+		rows->nresv++;
 	return e;
 }
 
 static enum err read_job(sqlite3_stmt *st, struct timeline_rows *rows, char *errbuf)
 {
 	struct tl_job *j;
-	enum err e = ERR_OK;
+	enum err e;
 
 	rows->jobs = xgrow(rows->jobs, sizeof(*rows->jobs), rows->njobs + 1, &rows->ajobs);
 	j = &rows->jobs[rows->njobs];
 	memset(j, 0, sizeof(*j));
-	COPY(j->j.id, st, 0, "job id");
-	COPY(j->j.action, st, 1, "job action");
-	COPY(j->j.resv, st, 2, "job reservation");
-	COPY(j->j.device, st, 3, "job device");
-	j->j.due = (time_t)sqlite3_column_int64(st, 4);
-	j->j.valid_from = (time_t)sqlite3_column_int64(st, 5);
-	j->j.valid_until = (time_t)sqlite3_column_int64(st, 6);
-	COPY(j->j.status, st, 7, "job status");
+	if ((e = store_read_job(st, &j->j, errbuf)) != ERR_OK)
+		return e;
 	j->attempts = (long)sqlite3_column_int64(st, 8);
 	xstrlcpy(j->last_error, db_text(st, 9), sizeof(j->last_error));
 	rows->njobs++;
-out:
-	return e;
+	return ERR_OK;
 }
 
 static enum err read_cred(sqlite3_stmt *st, struct timeline_rows *rows, char *errbuf)
