@@ -44,14 +44,7 @@ static void recon_row(struct metrics *m, sqlite3_stmt *st)
 	r->duration_ms = sqlite3_column_type(st, 2) == SQLITE_NULL
 		? -1 : (long)sqlite3_column_int64(st, 2);
 	r->success = strcmp(db_text(st, 3), "success") == 0;
-	m->stats.fetched = (long)sqlite3_column_int64(st, 4);
-	m->stats.created = (long)sqlite3_column_int64(st, 5);
-	m->stats.updated = (long)sqlite3_column_int64(st, 6);
-	m->stats.unchanged = (long)sqlite3_column_int64(st, 7);
-	m->stats.canceled = (long)sqlite3_column_int64(st, 8);
-	m->stats.removed = (long)sqlite3_column_int64(st, 9);
-	m->stats.orphaned = (long)sqlite3_column_int64(st, 10);
-	m->stats.errors = (long)sqlite3_column_int64(st, 11);
+	store_read_stats(st, 4, &m->stats);
 	r->last_success = (time_t)sqlite3_column_int64(st, 12);
 }
 

@@ -27,6 +27,15 @@ static const char resv_cols[] =
 	"id, code, listing_id, checkin_date, checkin_time, checkout_date, "
 	"checkout_time, type, guests, status";
 
+void store_read_stats(sqlite3_stmt *st, int col, struct plan_stats *s)
+{
+	long *v[] = { &s->fetched, &s->created, &s->updated, &s->unchanged, &s->canceled,
+		      &s->removed, &s->orphaned, &s->errors };
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++)
+		*v[i] = (long)sqlite3_column_int64(st, col + (int)i);
+}
+
 enum err store_read_resv(sqlite3_stmt *st, struct resv *r, char *errbuf)
 {
 	enum err e = ERR_OK;
@@ -490,14 +499,7 @@ enum err store_last_log(sqlite3 *db, struct log_row *row, int *found, char *errb
 		row->duration_ms = sqlite3_column_type(st, 3) == SQLITE_NULL ? -1 :
 				   (long)sqlite3_column_int64(st, 3);
 		xstrlcpy(row->status, db_text(st, 4), sizeof(row->status));
-		row->stats.fetched = (long)sqlite3_column_int64(st, 5);
-		row->stats.created = (long)sqlite3_column_int64(st, 6);
-		row->stats.updated = (long)sqlite3_column_int64(st, 7);
-		row->stats.unchanged = (long)sqlite3_column_int64(st, 8);
-		row->stats.canceled = (long)sqlite3_column_int64(st, 9);
-		row->stats.removed = (long)sqlite3_column_int64(st, 10);
-		row->stats.orphaned = (long)sqlite3_column_int64(st, 11);
-		row->stats.errors = (long)sqlite3_column_int64(st, 12);
+		store_read_stats(st, 5, &row->stats);
 		row->has_message = sqlite3_column_type(st, 13) != SQLITE_NULL;
 		xstrlcpy(row->message, db_text(st, 13), sizeof(row->message));
 	} else if (rc != SQLITE_DONE) {

@@ -180,6 +180,10 @@ enum err store_db_stats(sqlite3 *db, const char *path, struct db_stats *d, char 
 enum err store_read_resv(sqlite3_stmt *st, struct resv *r, char *errbuf);
 enum err store_read_job(sqlite3_stmt *st, struct job *j, char *errbuf);
 
+/* The 8 stats of a reconciliation_logs row (fetched, created, updated,
+ * unchanged, canceled, removed, orphaned, errors), from column col on. */
+void store_read_stats(sqlite3_stmt *st, int col, struct plan_stats *s);
+
 /* What store_retention() deleted. */
 struct retention {
 	long logs;              /* reconciliation_logs rows */
