@@ -474,11 +474,11 @@ static void test_guests(void **state)
 {
 	struct fx *f = *state;
 	struct resv other;
-	char day[11];
+	char day[32];
 
 	guests_on(f);
 	for (int i = 0; i < 24; i++) {
-		char id[8];
+		char id[32];
 
 		snprintf(id, sizeof(id), "R%02d", 23 - i);
 		snprintf(day, sizeof(day), "2026-12-%02d", 2 + (23 - i) / 4);
