@@ -12,7 +12,7 @@
 #      a first run) fetched by one curl over one connection, flattened by jq
 #      to CSV and loaded by sqlite3 .import into a plain table in one
 #      transaction.  CPU is user+sys (GNU time), curl+jq+sqlite3 summed;
-#      each side is the median of 3 runs.
+#      each side is the median of 3 runs (BENCH_RUNS: more on a busy machine).
 #   c. peak RSS of a first run at N, and the curve of first runs at 1k, 10k
 #      and 100k reservations.  "100k" is 99,990: Stays' 5,000-page limit
 #      (STAYS_MAX_PAGES) stops a run that would need a 5,001st page, and
@@ -32,6 +32,7 @@ build=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 case "$build" in /*) ;; *) build="$top/$build" ;; esac
 N=${BENCH_RESERVATIONS:-10000}
+runs=${BENCH_RUNS:-3}
 d=$(mktemp -d "${TMPDIR:-/tmp}/stays-bench.XXXXXX")
 pid=
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; [ -n "${BENCH_KEEP:-}" ] || rm -rf "$d"' EXIT
@@ -118,6 +119,9 @@ timed() {
 	}
 	awk '{ print $1 + $2, $3 }' "$d/time" >> "$f"
 }
+upto() {	# upto N: 1 to N, one a line
+	awk -v n="$1" 'BEGIN { for (i = 1; i <= n; i++) print i }'
+}
 median() {	# median FILE [COLUMN]: the median of a column of numbers
 	awk -v c="${2:-1}" '{ print $c }' "$1" | sort -n |
 		awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
@@ -128,11 +132,12 @@ since() { tail -n +"$(($1 + 1))" "$d/fake.log"; }
 
 now=2026-12-01T12:00:00Z
 later=2026-12-01T12:30:00Z
-echo "bench: $N reservations (+200 canceled), 100 listings, 100 locks; medians of 3 (CPU), 11 (idle wall)"
+echo "bench: $N reservations (+200 canceled), 100 listings, 100 locks; medians of $runs (CPU), 11 (idle wall)"
 
-# a: three first runs; the first one's log gives the floor its URLs
+# a: first runs on copies of the template; the first one's log gives the
+# floor its URLs
 : > "$d/first"
-for k in 1 2 3; do
+for k in $(upto $runs); do
 	fresh r$k
 	l0=$(loglines)
 	timed "$d/first" "$build/stays-reconcile" -c "$d/r$k.conf" --now $now
@@ -145,9 +150,9 @@ grep ' GET /external/v1/booking/reservations?' "$d/first.log" |
 	awk -v u="$url" '{ printf "url = \"%s%s\"\n", u, $3 }' > "$d/urls"
 pages=$(wc -l < "$d/urls" | tr -d ' ')
 
-# the floor, three times: one curl for all pages, jq, sqlite3 .import
+# the floor as many times: one curl for all pages, jq, sqlite3 .import
 : > "$d/floor"
-for k in 1 2 3; do
+for k in $(upto $runs); do
 	rm -f "$d/floor.db"
 	: > "$d/f1"
 	/usr/bin/time -f "%U %S" -o "$d/t1" curl -sS --fail -u fake-stays-id:fake-stays-secret \
@@ -165,13 +170,13 @@ EOS
 done
 floor_rows=$(sqlite3 "$d/floor.db" 'SELECT count(*) FROM r')
 
-# b: three runs with nothing changed
+# b: runs with nothing changed
 : > "$d/same"
 l0=$(loglines)
-for k in 1 2 3; do
+for k in $(upto $runs); do
 	timed "$d/same" "$build/stays-reconcile" -c "$d/r1.conf" --now $later
 done
-reqs_same=$(($(since "$l0" | wc -l) / 3))
+reqs_same=$(($(since "$l0" | wc -l) / runs))
 rows=$(sqlite3 "$d/r1.db" "SELECT (SELECT count(*) FROM reservations) || ' reservations, ' || (SELECT count(*) FROM pin_jobs) || ' jobs'")
 
 # c: the RSS curve (one first run at each size; N's is the median above)
