@@ -263,7 +263,7 @@ static enum err confirm_suspects(struct run *r)
 	size_t nsus = 0, alive = 0;
 	enum err e;
 
-	e = store_load(r->db, r->from, r->out->fr.items, r->out->fr.n, &st, r->eb);
+	e = store_load_stored(r->db, r->from, &st, r->eb);
 	if (e != ERR_OK)
 		return fail(r, e, r->eb, r->eb);
 	make_input(r, &st, &in);

@@ -156,6 +156,10 @@ static enum err load_select(sqlite3 *db, const char *sql, const char *window_fro
 	"  WHERE status IN ('pending', 'running', 'failed') "                 \
 	"UNION SELECT reservation_id FROM credentials WHERE state != 'revoked'"
 
+/* The related reservations (%s: their columns), sorted by id. */
+#define RELATED_RESV_SQL \
+	"SELECT %s FROM reservations WHERE id IN (" RELATED_IDS ") ORDER BY id"
+
 /* The related reservations, sorted by id; then all live jobs and every job
  * of a related reservation, sorted by id. */
 static enum err load_related(sqlite3 *db, const char *window_from, struct state *st,
@@ -164,8 +168,7 @@ static enum err load_related(sqlite3 *db, const char *window_from, struct state 
 	struct strbuf sql = STRBUF_INIT;
 	enum err e;
 
-	strbuf_addf(&sql, "SELECT %s FROM reservations WHERE id IN (" RELATED_IDS ") "
-		    "ORDER BY id", resv_cols);
+	strbuf_addf(&sql, RELATED_RESV_SQL, resv_cols);
 	e = load_select(db, sql.buf, window_from, collect_resv, st, errbuf);
 	strbuf_reset(&sql);
 	strbuf_addf(&sql, "SELECT %s FROM pin_jobs WHERE status IN ('pending', 'running', 'failed') "
@@ -273,6 +276,26 @@ enum err store_load(sqlite3 *db, const char *window_from, const struct resv *fet
 	/* plan.c's contract: bsearch on both. */
 	assert(resv_sorted_unique(st->stored, st->nstored));
 	assert(jobs_sorted_unique(st->jobs, st->njobs));
+	return ERR_OK;
+}
+
+enum err store_load_stored(sqlite3 *db, const char *window_from, struct state *st,
+			   char *errbuf)
+{
+	struct strbuf sql = STRBUF_INIT;
+	enum err e;
+
+	memset(st, 0, sizeof(*st));
+	if (!db || db_version(db) == 0)
+		return ERR_OK;
+	strbuf_addf(&sql, RELATED_RESV_SQL, resv_cols);
+	e = load_select(db, sql.buf, window_from, collect_resv, st, errbuf);
+	strbuf_release(&sql);
+	if (e != ERR_OK) {
+		state_release(st);
+		return e;
+	}
+	assert(resv_sorted_unique(st->stored, st->nstored));
 	return ERR_OK;
 }
 

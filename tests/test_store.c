@@ -298,6 +298,22 @@ static void test_load_fetched_once(void **state)
 	assert_string_equal(st.stored[2].id, "X");
 	assert_int_equal(st.njobs, 1);
 	state_release(&st);
+
+	/* R6's load: the related rows only (B gets a live job, so it is one),
+	 * sorted, and nothing but reservations. */
+	test_sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, status, "
+		"attempts, created_at, updated_at) VALUES ('revoke:B:D1', 'revoke', 'B', 'D1', "
+		"100, 'pending', 0, 0, 0)");
+	assert_int_equal(store_load_stored(f->db, "2026-11-29", &st, eb), ERR_OK);
+	assert_int_equal(st.nstored, 2);
+	assert_string_equal(st.stored[0].id, "B");
+	assert_string_equal(st.stored[1].id, "X");
+	assert_int_equal(st.njobs, 0);
+	assert_int_equal(st.ncreds, 0);
+	assert_int_equal(st.nlocks, 0);
+	state_release(&st);
+	assert_int_equal(store_load_stored(NULL, "2026-11-29", &st, eb), ERR_OK);
+	assert_int_equal(st.nstored, 0);
 }
 
 static int has(const struct health_list *l, const char *resv, const char *device)
