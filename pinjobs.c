@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 
 #include "cli.h"
 #include "db.h"
@@ -228,8 +227,6 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_usage_error(&g, "unexpected argument '%s'", argv[optind]);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	code = run(&g, dry_run, max);
-	curl_global_cleanup();
 	return cli_finish(&g, code);
 }

@@ -21,7 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 
 #include "check.h"
 #include "cli.h"
@@ -642,8 +641,6 @@ int main(int argc, char **argv)
 		sub_argv = argv + optind;
 	}
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	code = cmd->fn(&g, sub_argc, sub_argv);
-	curl_global_cleanup();
 	return cli_finish(&g, code);
 }

@@ -31,10 +31,28 @@ struct http {
 	char curl_err[CURL_ERROR_SIZE];
 };
 
+/*
+ * libcurl's global state (OpenSSL's start-up) is made by the first handle,
+ * not in main: a run that sends nothing - an idle pin-runner every minute,
+ * status, jobs - never pays for it.  Single-threaded programs, so a static
+ * flag is enough; released at exit.
+ */
+static void global_init(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	done = 1;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	atexit(curl_global_cleanup);
+}
+
 struct http *http_new(const struct http_opts *opts)
 {
 	struct http *h = xcalloc(1, sizeof(*h));
 
+	global_init();
 	h->curl = curl_easy_init();
 	if (!h->curl) {
 		free(h);

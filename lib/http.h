@@ -6,7 +6,8 @@
  * codes (callers do, because Stays and Tuya have different rules).  Bodies
  * are capped at opts.max_body bytes.  TLS peers are always verified.
  * Credentials passed in opts are never included in error messages.
- * curl_global_init() is the caller's job (once, in main).
+ * curl_global_init() is done by the first http_new(), only when a run
+ * sends a request (an idle run never loads OpenSSL's state).
  */
 #ifndef STAYS_HTTP_H
 #define STAYS_HTTP_H
