@@ -104,6 +104,7 @@ $(FAKE): $(FAKE_SRC:%.c=$(BUILD)/%.o)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(FAKE_LIBS) -lpthread
 
 check: $(PROGS) $(TEST_BINS) $(FAKE) $(HISTORY)
+	@$(DEPS_CHECK) --tests
 	@sh tests/run.sh $(BUILD)
 
 # Many more random histories than make check runs (tests/history.c).

@@ -1,5 +1,6 @@
 #!/bin/sh
-# deps.sh - make sure the build dependencies are installed (Debian 12).
+# deps.sh [--tests] - make sure the build dependencies are installed
+# (Debian 12); with --tests (make check) also what only the tests use.
 #
 # Checks each library with pkg-config.  When something is missing and we are
 # root, installs the Debian packages with apt-get; otherwise prints the exact
@@ -30,8 +31,13 @@ command -v sqlite3 >/dev/null 2>&1 || missing="$missing sqlite3"
 command -v flock >/dev/null 2>&1 || missing="$missing util-linux"
 command -v jq >/dev/null 2>&1 || missing="$missing jq"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
-# promtool, which the metrics tests need (test_metrics, t_metrics.sh).
-command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+if [ "${1:-}" = --tests ]; then
+	# promtool (test_metrics, t_metrics.sh); xmllint and a headless browser
+	# for the timeline page (t_timeline.sh).
+	command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+	command -v xmllint >/dev/null 2>&1 || missing="$missing libxml2-utils"
+	command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+fi
 
 [ -z "$missing" ] && exit 0
 
