@@ -540,7 +540,8 @@ enum err timeline_build(const struct timeline_input *in, time_t now, time_t from
 		e = add_resv(&c, &in->resv[i], errbuf);
 	if (e != ERR_OK)
 		return e;
-	qsort(tl->lanes, tl->nlanes, sizeof(*tl->lanes), cmp_lane);
+	if (tl->nlanes > 1)
+		qsort(tl->lanes, tl->nlanes, sizeof(*tl->lanes), cmp_lane);
 	for (size_t i = 0; i < tl->nlanes; i++) {
 		struct tl_lane *ln = &tl->lanes[i];
 
