@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "backup.h"
 #include "cli.h"
@@ -19,21 +18,6 @@
 #include "lock.h"
 #include "maint.h"
 #include "banned.h"
-
-/* The file and its -wal, in bytes. */
-static long long db_bytes(const char *path)
-{
-	char wal[4096];
-	struct stat st;
-	long long n = 0;
-
-	if (stat(path, &st) == 0)
-		n = (long long)st.st_size;
-	snprintf(wal, sizeof(wal), "%s-wal", path);
-	if (stat(wal, &st) == 0)
-		n += (long long)st.st_size;
-	return n;
-}
 
 /* Parse the options of a command that takes only the global ones (plus
  * --keep for backup: *keep, when keep is not NULL). */
@@ -84,7 +68,7 @@ int cmd_vacuum(struct global *g, int argc, char **argv)
 		cli_error(g, "%s", eb);
 		goto out;
 	}
-	before = db_bytes(cfg.db_path);
+	before = db_file_bytes(cfg.db_path);
 	if ((e = db_exec(db, "VACUUM", eb)) != ERR_OK ||
 	    (e = db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", eb)) != ERR_OK) {
 		cli_error(g, "%s", eb);
@@ -92,7 +76,7 @@ int cmd_vacuum(struct global *g, int argc, char **argv)
 	}
 	if (g->verbosity > 0)
 		printf("vacuumed '%s': %lld bytes, now %lld\n", cfg.db_path, before,
-		       db_bytes(cfg.db_path));
+		       db_file_bytes(cfg.db_path));
 out:
 	db_close(db);
 	lock_release(fd2);

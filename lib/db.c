@@ -246,6 +246,20 @@ fail:
 	return e;
 }
 
+long long db_file_bytes(const char *path)
+{
+	char wal[4096];
+	struct stat st;
+	long long n = 0;
+
+	if (stat(path, &st) == 0)
+		n = (long long)st.st_size;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &st) == 0)
+		n += (long long)st.st_size;
+	return n;
+}
+
 void db_close(sqlite3 *db)
 {
 	if (db)

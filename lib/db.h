@@ -67,6 +67,10 @@ enum err db_step_done(sqlite3 *db, sqlite3_stmt *st, const char *what, char *err
 /* Column text, "" for NULL (valid until the next step/finalize). */
 const char *db_text(sqlite3_stmt *st, int col);
 
+/* The size in bytes of the database file at path and of its -wal file
+ * (what the database takes on disk now); 0 for files that are not there. */
+long long db_file_bytes(const char *path);
+
 /* A message for the last error of db, prefixed by what failed. */
 enum err db_error(sqlite3 *db, const char *what, char *errbuf);
 

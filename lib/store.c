@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "db.h"
 #include "store.h"
@@ -1049,17 +1048,12 @@ enum err store_db_stats(sqlite3 *db, const char *path, struct db_stats *d, char 
 		"SELECT (SELECT count(*) FROM reservations), (SELECT count(*) FROM pin_jobs),"
 		" (SELECT count(*) FROM credentials), (SELECT count(*) FROM reconciliation_logs),"
 		" (SELECT count(*) FROM guests)";
-	char wal[4096];
-	struct stat st;
 	sqlite3_stmt *q;
 	enum err e;
 
 	d->found = 1;
 	d->path = path;
-	d->size = stat(path, &st) == 0 ? (long long)st.st_size : 0;
-	snprintf(wal, sizeof(wal), "%s-wal", path);
-	if (stat(wal, &st) == 0)
-		d->size += (long long)st.st_size;
+	d->size = db_file_bytes(path);
 	if ((e = db_prepare(db, sql, &q, errbuf)) != ERR_OK)
 		return e;
 	if (sqlite3_step(q) == SQLITE_ROW) {
