@@ -2,8 +2,14 @@
 --
 -- Applied by the programs (lib/db.c), never by hand: a new database gets
 -- this file and PRAGMA user_version = DB_SCHEMA_VERSION (lib/db.h); an older one
--- is brought here by the files in migrations/, step by step.  All times are Unix seconds (UTC) unless the column
--- name ends in _ms.  The file holds PINs: the programs create it mode 0600.
+-- is brought here by the files in migrations/, step by step.  All times are
+-- Unix seconds (UTC) unless the column name ends in _ms.  The file holds
+-- PINs: the programs create it mode 0600.
+--
+-- The CHECKs of the two tables every run writes thousands of rows to
+-- (reservations, pin_jobs) are OR chains, not IN lists: SQLite evaluates
+-- an IN list of three or more constants by building a temporary index on
+-- every row written (migrations/7.sql).
 
 -- Reservations as last fetched from Stays (R3).  status: active (a PIN
 -- type), canceled (in the canceled query or its type left the PIN types),
@@ -19,10 +25,10 @@ CREATE TABLE reservations (
 	type          TEXT NOT NULL,             -- Stays type
 	guests        INTEGER NOT NULL DEFAULT 0,
 	status        TEXT NOT NULL DEFAULT 'active'
-	              CHECK (status IN ('active', 'canceled', 'removed')),
+	              CHECK (status = 'active' OR status = 'canceled' OR status = 'removed'),
 	created_at    INTEGER NOT NULL,
 	updated_at    INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX reservations_listing ON reservations (listing_id);
 CREATE INDEX reservations_checkout ON reservations (checkout_date);
 
@@ -43,20 +49,22 @@ CREATE INDEX locks_listing ON locks (listing_id);
 -- (generate and update jobs).
 CREATE TABLE pin_jobs (
 	id              TEXT PRIMARY KEY,
-	action          TEXT NOT NULL CHECK (action IN ('generate', 'revoke', 'update')),
+	action          TEXT NOT NULL
+	                CHECK (action = 'generate' OR action = 'revoke' OR action = 'update'),
 	reservation_id  TEXT NOT NULL,
 	device_id       TEXT NOT NULL,
 	due_at          INTEGER NOT NULL,
 	valid_from      INTEGER,
 	valid_until     INTEGER,
 	status          TEXT NOT NULL DEFAULT 'pending'
-	                CHECK (status IN ('pending', 'running', 'done', 'failed', 'canceled')),
+	                CHECK (status = 'pending' OR status = 'running' OR status = 'done' OR
+	                       status = 'failed' OR status = 'canceled'),
 	attempts        INTEGER NOT NULL DEFAULT 0,
 	next_attempt_at INTEGER,
 	last_error      TEXT,
 	created_at      INTEGER NOT NULL,
 	updated_at      INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX pin_jobs_due ON pin_jobs (status, due_at);
 CREATE INDEX pin_jobs_reservation ON pin_jobs (reservation_id, device_id);
 

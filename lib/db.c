@@ -29,7 +29,12 @@ static const struct {
 	{ 4, migration_4 },
 	{ 5, migration_5 },
 	{ 6, migration_6 },
+	{ 7, migration_7 },
 };
+
+/* One step per version after 1: a new schema.sql needs its migration. */
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == DB_SCHEMA_VERSION - 1,
+	       "migrations/N.sql missing from migrations[]");
 
 enum err db_error(sqlite3 *db, const char *what, char *errbuf)
 {

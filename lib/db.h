@@ -23,7 +23,7 @@
 
 #include "err.h"
 
-#define DB_SCHEMA_VERSION 6
+#define DB_SCHEMA_VERSION 7
 #define DB_BUSY_TIMEOUT_MS 10000
 
 enum db_mode {

@@ -145,22 +145,28 @@ static enum err load_select(sqlite3 *db, const char *sql, const char *window_fro
 }
 
 /*
- * The ids of the reservations that can matter to a run (?1 = the
- * window's first date): check-out in the window, a live job, or a
- * credential not revoked.
+ * The reservations that can matter to a run (?1 = the window's first
+ * date): check-out in the window, a live job, or a credential not revoked.
+ * One pass over reservations in id order (the table is keyed by id), the
+ * two EXISTS probed through their indexes only for stays before the
+ * window: no temporary b-tree of ids, no sort (migrations/7.sql).
  */
-#define RELATED_IDS                                                          \
-	"SELECT id FROM reservations WHERE checkout_date >= ?1 "              \
-	"UNION SELECT reservation_id FROM pin_jobs "                          \
-	"  WHERE status IN ('pending', 'running', 'failed') "                 \
-	"UNION SELECT reservation_id FROM credentials WHERE state != 'revoked'"
+#define LIVE_JOB "(status = 'pending' OR status = 'running' OR status = 'failed')"
+#define LIVE_BY(id)                                                             \
+	"EXISTS (SELECT 1 FROM pin_jobs l WHERE l.reservation_id = " id " AND "   \
+	LIVE_JOB ") OR EXISTS (SELECT 1 FROM credentials c "                      \
+	"WHERE c.reservation_id = " id " AND c.state != 'revoked')"
+#define RELATED(r) "(" r ".checkout_date >= ?1 OR " LIVE_BY(r ".id") ")"
 
 /* The related reservations (%s: their columns), sorted by id. */
 #define RELATED_RESV_SQL \
-	"SELECT %s FROM reservations WHERE id IN (" RELATED_IDS ") ORDER BY id"
+	"SELECT %s FROM reservations r WHERE " RELATED("r") " ORDER BY r.id"
 
-/* The related reservations, sorted by id; then all live jobs and every job
- * of a related reservation, sorted by id. */
+/*
+ * The related reservations, sorted by id; then all live jobs and every job
+ * of a related reservation, sorted by id: one pass over pin_jobs in id
+ * order; a finished job's reservation and siblings probed by key.
+ */
 static enum err load_related(sqlite3 *db, const char *window_from, struct state *st,
 			     char *errbuf)
 {
@@ -170,8 +176,10 @@ static enum err load_related(sqlite3 *db, const char *window_from, struct state 
 	strbuf_addf(&sql, RELATED_RESV_SQL, resv_cols);
 	e = load_select(db, sql.buf, window_from, collect_resv, st, errbuf);
 	strbuf_reset(&sql);
-	strbuf_addf(&sql, "SELECT %s FROM pin_jobs WHERE status IN ('pending', 'running', 'failed') "
-		    "OR reservation_id IN (" RELATED_IDS ") ORDER BY id", job_cols);
+	strbuf_addf(&sql, "SELECT %s FROM pin_jobs j WHERE " LIVE_JOB " OR EXISTS "
+		    "(SELECT 1 FROM reservations r WHERE r.id = j.reservation_id AND "
+		    "r.checkout_date >= ?1) OR " LIVE_BY("j.reservation_id") " ORDER BY j.id",
+		    job_cols);
 	if (e == ERR_OK)
 		e = load_select(db, sql.buf, window_from, collect_jobs, st, errbuf);
 	strbuf_release(&sql);

@@ -150,6 +150,8 @@ ok "run --json"
 # init creates the database 0600 and is idempotent.
 STAYS_RECONCILE_DB=$T/new.db expect 0 sr init
 [ "$(stat -c %a "$T/new.db")" = 600 ] || fail "init mode"
-[ "$(sqlite3 "$T/new.db" 'PRAGMA user_version')" = 6 ] || fail "schema version"
+want=$(sed -n 's/^#define DB_SCHEMA_VERSION \([0-9]*\)$/\1/p' "$(dirname "$0")/../lib/db.h")
+[ "$(sqlite3 "$T/new.db" 'PRAGMA user_version')" = "$want" ] || fail "schema version"
+[ "$want" -ge 7 ] || fail "DB_SCHEMA_VERSION not found in lib/db.h"
 STAYS_RECONCILE_DB=$T/new.db expect 0 sr init
 ok "init"

@@ -73,6 +73,21 @@ static char *read_file(const char *path)
 	return buf;
 }
 
+/* How many temporary b-trees the statement sql opens (EXPLAIN). */
+static int ephemeral(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	char q[1024];
+	int n = 0;
+
+	snprintf(q, sizeof(q), "EXPLAIN %s", sql);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		n += strcmp((const char *)sqlite3_column_text(st, 1), "OpenEphemeral") == 0;
+	sqlite3_finalize(st);
+	return n;
+}
+
 /* The shape of a schema: every column and index, in a stable order. */
 static void shape(sqlite3 *db, struct strbuf *out)
 {
@@ -84,8 +99,30 @@ static void shape(sqlite3 *db, struct strbuf *out)
 		"SELECT name, tbl_name, replace(replace(sql, '\t', ' '), '\n', ' ') FROM sqlite_master "
 		"WHERE type = 'index' AND sql IS NOT NULL ORDER BY name";
 
+	static const char qt[] =
+		"SELECT name, wr FROM pragma_table_list WHERE schema = 'main' ORDER BY name";
+	static const char bad_resv[] =
+		"INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, type, "
+		"status, created_at, updated_at) VALUES ('b', 'B', 'L', 'x', 'x', 'x', 'bogus', 0, 0)";
+	static const char bad_job[] =
+		"INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, status, "
+		"created_at, updated_at) VALUES ('b', '%s', 'r', 'd', 0, '%s', 0, 0)";
+	char sql[256];
+
 	strbuf_adds(out, test_rows(db, q));
 	strbuf_adds(out, test_rows(db, qi));
+	strbuf_adds(out, test_rows(db, qt));
+	/* The writes of a run build no temporary index (schema 7: no IN list
+	 * in a CHECK), and the CHECKs still refuse what they refused. */
+	strbuf_addf(out, "ephemeral: %d %d\n", ephemeral(db, bad_resv),
+		    ephemeral(db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, "
+			      "due_at, created_at, updated_at) VALUES ('b', 'revoke', 'r', 'd', 0, "
+			      "0, 0) ON CONFLICT (id) DO UPDATE SET status = 'done'"));
+	strbuf_addf(out, "refused: %d", sqlite3_exec(db, bad_resv, NULL, NULL, NULL));
+	snprintf(sql, sizeof(sql), bad_job, "bogus", "pending");
+	strbuf_addf(out, " %d", sqlite3_exec(db, sql, NULL, NULL, NULL));
+	snprintf(sql, sizeof(sql), bad_job, "revoke", "bogus");
+	strbuf_addf(out, " %d\n", sqlite3_exec(db, sql, NULL, NULL, NULL));
 	/* The CHECK on credentials.state takes the new states, and only them. */
 	strbuf_addf(out, "check: %d %d\n",
 		    sqlite3_exec(db, "INSERT INTO credentials (reservation_id, device_id, name, pin, "
@@ -119,6 +156,7 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(db_open(fresh, DB_READWRITE, &db, eb), ERR_OK);
 	assert_int_equal(db_version(db), DB_SCHEMA_VERSION);
 	shape(db, &want);
+	assert_non_null(strstr(strbuf_str(&want), "ephemeral: 0 0\nrefused: 19 19 19\n"));
 	db_close(db);
 
 	/* A version 1 database, as the first release made it, with rows. */
@@ -316,6 +354,82 @@ static void test_load_fetched_once(void **state)
 	assert_int_equal(st.nstored, 0);
 }
 
+/*
+ * What store_load() reads, against the definition of "related" written
+ * the plain way (the UNION queries of schema 6): a reservation with its
+ * check-out in the window, a live job or a credential not revoked, every
+ * live job, and every job of a related id, stored or not.  Random rows
+ * (fixed seed) over few ids, so that every combination occurs: finished
+ * jobs beside live ones, credentials and jobs of reservations never
+ * stored, stays long past.
+ */
+static void test_load_related_oracle(void **state)
+{
+	static const char *const jst[] = { "pending", "running", "failed", "done", "canceled" };
+	static const char *const cst[] = { "creating", "unconfirmed", "active", "revoking",
+					   "revoked" };
+	static const char related[] =
+		"SELECT id FROM reservations WHERE checkout_date >= '2026-11-29' "
+		"UNION SELECT reservation_id FROM pin_jobs "
+		"  WHERE status IN ('pending', 'running', 'failed') "
+		"UNION SELECT reservation_id FROM credentials WHERE state != 'revoked'";
+	struct fx *f = *state;
+	struct strbuf want = STRBUF_INIT, got = STRBUF_INIT, sql = STRBUF_INIT;
+	struct state st;
+	char eb[ERRBUF_SIZE];
+	unsigned seed = 20261202;
+
+	open_db(f);
+	for (int i = 0; i < 60; i++) {
+		seed = seed * 1103515245u + 12345u;
+		test_sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, "
+			 "checkout_date, type, status, created_at, updated_at) VALUES ('R%02d', 'C', "
+			 "'L1', '2026-01-01', '2026-%02u-%02u', 'booked', 'active', 0, 0)",
+			 i, 10 + (seed >> 16) % 3, 1 + (seed >> 8) % 28);
+	}
+	for (int i = 0; i < 120; i++) {
+		seed = seed * 1103515245u + 12345u;
+		test_sql(f->db, "INSERT INTO pin_jobs (id, action, reservation_id, device_id, due_at, "
+			 "status, attempts, created_at, updated_at) VALUES ('J%03d', 'revoke', 'R%02u', "
+			 "'D1', 0, '%s', 0, 0, 0)", i, (seed >> 16) % 80, jst[(seed >> 8) % 5]);
+		seed = seed * 1103515245u + 12345u;
+		if (i < 40)
+			test_sql(f->db, "INSERT INTO credentials (reservation_id, device_id, name, pin, "
+				 "valid_from, valid_until, state, created_at) VALUES ('R%02u', 'D%d', "
+				 "'N%d', '1', 0, 0, '%s', 0)", (seed >> 16) % 80, i, i,
+				 cst[(seed >> 8) % 5]);
+	}
+	strbuf_addf(&sql, "SELECT id FROM reservations WHERE id IN (%s) ORDER BY id", related);
+	strbuf_adds(&want, test_rows(f->db, sql.buf));
+	strbuf_reset(&sql);
+	strbuf_addf(&sql, "SELECT id FROM pin_jobs WHERE status IN ('pending', 'running', 'failed') "
+		    "OR reservation_id IN (%s) ORDER BY id", related);
+	strbuf_adds(&want, test_rows(f->db, sql.buf));
+
+	assert_int_equal(store_load(f->db, "2026-11-29", NULL, 0, &st, eb), ERR_OK);
+	for (size_t i = 0; i < st.nstored; i++)
+		strbuf_addf(&got, "%s\n", st.stored[i].id);
+	for (size_t i = 0; i < st.njobs; i++)
+		strbuf_addf(&got, "%s\n", st.jobs[i].id);
+	/* The data is rich enough to mean something. */
+	assert_in_range(st.nstored, 20, 59);
+	assert_in_range(st.njobs, 40, 119);
+	assert_string_equal(strbuf_str(&got), strbuf_str(&want));
+	state_release(&st);
+
+	assert_int_equal(store_load_stored(f->db, "2026-11-29", &st, eb), ERR_OK);
+	strbuf_reset(&got);
+	for (size_t i = 0; i < st.nstored; i++)
+		strbuf_addf(&got, "%s\n", st.stored[i].id);
+	strbuf_reset(&sql);
+	strbuf_addf(&sql, "SELECT id FROM reservations WHERE id IN (%s) ORDER BY id", related);
+	assert_string_equal(strbuf_str(&got), test_rows(f->db, sql.buf));
+	state_release(&st);
+	strbuf_release(&want);
+	strbuf_release(&got);
+	strbuf_release(&sql);
+}
+
 static int has(const struct health_list *l, const char *resv, const char *device)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -460,6 +574,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrate_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_related_oracle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_and_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_fetched_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_health, setup, teardown),
