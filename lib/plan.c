@@ -271,9 +271,26 @@ static void add_resv(struct ctx *c, enum plan_kind kind, const struct resv *r,
 	a->reason = reason;
 }
 
+/* "<action>:<resv>:<device>" into out (JOB_ID_MAX + 1 bytes).  Built for
+ * every job looked up, 40,000 times in a run of 10,000 stays: copies, not
+ * snprintf.  model.h's bounds make it fit; longer input is cut, as
+ * snprintf would. */
 static void job_id(char *out, const char *action, const char *resv, const char *device)
 {
-	snprintf(out, JOB_ID_MAX + 1, "%s:%s:%s", action, resv, device);
+	const char *part[3] = { action, resv, device };
+	size_t n = 0;
+
+	for (int i = 0; i < 3; i++) {
+		size_t len = strlen(part[i]);
+
+		if (i)
+			out[n < JOB_ID_MAX ? n++ : n] = ':';
+		if (len > JOB_ID_MAX - n)
+			len = JOB_ID_MAX - n;
+		memcpy(out + n, part[i], len);
+		n += len;
+	}
+	out[n] = '\0';
 }
 
 /* r may be NULL for a job whose reservation no longer exists (R7). */

@@ -218,7 +218,13 @@ static const char *parse_times(const cJSON *it, struct resv *r, char *msg, size_
 				 time_keys[k], q);
 			return msg;
 		}
-		snprintf(time_dst[k], 6, "%02d:%02d", h, mi);
+		/* util_parse_hhmm_ss() checked 0-23 and 0-59 */
+		time_dst[k][0] = (char)('0' + h / 10);
+		time_dst[k][1] = (char)('0' + h % 10);
+		time_dst[k][2] = ':';
+		time_dst[k][3] = (char)('0' + mi / 10);
+		time_dst[k][4] = (char)('0' + mi % 10);
+		time_dst[k][5] = '\0';
 	}
 	return NULL;
 }
