@@ -267,7 +267,7 @@ static void add_resv(struct ctx *c, enum plan_kind kind, const struct resv *r,
 {
 	struct action *a = add(c, kind, r);
 
-	xstrlcpy(a->status, status, sizeof(a->status));
+	a->status = status;
 	a->reason = reason;
 }
 
@@ -293,7 +293,16 @@ static void job_id(char *out, const char *action, const char *resv, const char *
 	out[n] = '\0';
 }
 
-/* r may be NULL for a job whose reservation no longer exists (R7). */
+void plan_job_id(const struct plan_job *j, char *out)
+{
+	job_id(out, j->action, j->resv, j->device);
+}
+
+/*
+ * r may be NULL for a job whose reservation no longer exists (R7).  The
+ * strings are kept, not copied (struct plan_job): action and status are
+ * static, resv_id and device the plan's input.
+ */
 static void add_job(struct ctx *c, enum plan_kind kind, const struct resv *r,
 		    const char *resv_id, const char *action, const char *device,
 		    time_t due, time_t vf, time_t vu, const char *status,
@@ -301,14 +310,13 @@ static void add_job(struct ctx *c, enum plan_kind kind, const struct resv *r,
 {
 	struct action *a = add(c, kind, r);
 
-	job_id(a->job.id, action, resv_id, device);
-	xstrlcpy(a->job.action, action, sizeof(a->job.action));
-	xstrlcpy(a->job.resv, resv_id, sizeof(a->job.resv));
-	xstrlcpy(a->job.device, device, sizeof(a->job.device));
+	a->job.action = action;
+	a->job.resv = resv_id;
+	a->job.device = device;
+	a->job.status = status;
 	a->job.due = due;
 	a->job.valid_from = vf;
 	a->job.valid_until = vu;
-	xstrlcpy(a->job.status, status, sizeof(a->job.status));
 	a->reason = reason;
 }
 

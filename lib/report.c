@@ -125,6 +125,7 @@ cJSON *report_plan_json(const struct plan *p)
 	arr = cJSON_AddArrayToObject(doc, "actions");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct action *a = &p->a[i];
+		char id[JOB_ID_MAX + 1];
 		cJSON *o = cJSON_CreateObject();
 
 		cJSON_AddStringToObject(o, "action", plan_kind_name(a->kind));
@@ -133,7 +134,8 @@ cJSON *report_plan_json(const struct plan *p)
 			report_add_str(o, "reservationCode", a->r ? a->r->code : NULL);
 			report_add_str(o, "listingId", a->r ? a->r->listing : NULL);
 			cJSON_AddStringToObject(o, "job", a->job.action);
-			cJSON_AddStringToObject(o, "jobId", a->job.id);
+			plan_job_id(&a->job, id);
+			cJSON_AddStringToObject(o, "jobId", id);
 			cJSON_AddStringToObject(o, "deviceId", a->job.device);
 			report_add_time(o, "dueAt", a->job.due, 1);
 			report_add_time(o, "validFrom", a->job.valid_from, 1);

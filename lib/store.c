@@ -351,8 +351,11 @@ static void bind_resv_action(sqlite3_stmt *st, const struct action *a, time_t no
 /* R4, R5, R7: a job row as the action says; an unscheduled job keeps why. */
 static void bind_job_action(sqlite3_stmt *st, const struct action *a, time_t now)
 {
+	char id[JOB_ID_MAX + 1];
+
 	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, a->job.id, -1, SQLITE_STATIC);
+	plan_job_id(&a->job, id);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, a->job.action, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, a->job.resv, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, a->job.device, -1, SQLITE_STATIC);

@@ -132,8 +132,11 @@ static void fmt_plan(const struct plan *p, struct strbuf *out)
 
 		strbuf_adds(out, plan_kind_name(a->kind));
 		if (a->kind >= ACT_SCHEDULE) {
+			char id[JOB_ID_MAX + 1];
+
+			plan_job_id(&a->job, id);
 			util_fmt_utc(a->job.due, d, sizeof(d));
-			strbuf_addf(out, " %s due=%s", a->job.id, d);
+			strbuf_addf(out, " %s due=%s", id, d);
 			if (a->job.valid_from) {
 				util_fmt_utc(a->job.valid_from, d, sizeof(d));
 				strbuf_addf(out, " vf=%s", d);
@@ -945,11 +948,22 @@ static void apply_to_case(struct tcase *tc, const struct plan *p)
 			if (k == tc->ns)
 				tc->ns++;
 		} else {
+			struct job j;
 			size_t k;
 
-			for (k = 0; k < tc->nj && strcmp(tc->jobs[k].id, a->job.id); k++)
+			/* The row store_apply() writes. */
+			memset(&j, 0, sizeof(j));
+			plan_job_id(&a->job, j.id);
+			xstrlcpy(j.action, a->job.action, sizeof(j.action));
+			xstrlcpy(j.resv, a->job.resv, sizeof(j.resv));
+			xstrlcpy(j.device, a->job.device, sizeof(j.device));
+			xstrlcpy(j.status, a->job.status, sizeof(j.status));
+			j.due = a->job.due;
+			j.valid_from = a->job.valid_from;
+			j.valid_until = a->job.valid_until;
+			for (k = 0; k < tc->nj && strcmp(tc->jobs[k].id, j.id); k++)
 				;
-			tc->jobs[k] = a->job;
+			tc->jobs[k] = j;
 			if (k == tc->nj)
 				tc->nj++;
 		}
