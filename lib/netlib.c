@@ -42,7 +42,7 @@ struct sym {
 
 /* The member's type must be the pointer type of the real function. */
 #define CHECK(T, fn, m) \
-	_Static_assert(__builtin_types_compatible_p(__typeof__(&fn), \
+	_Static_assert(__builtin_types_compatible_p(__typeof__(&(fn)), \
 			__typeof__(((struct T *)0)->m)), #fn " and " #T "." #m)
 #define SYM(T, fn, m) { #fn, offsetof(struct T, m) }
 
