@@ -295,9 +295,8 @@ static void check_tuya(struct check *c)
 	if (!c->has_tuya)
 		return;
 	if (!(c->http = http_new(&(struct http_opts){ .timeout = 30,
-						     .ca_file = c->cfg.tuya.ca_file }))) {
-		check_add(&c->l, CHECK_FAIL, err_exitcode(ERR_INTERNAL), "tuya", NULL,
-			  "cannot initialise libcurl");
+						     .ca_file = c->cfg.tuya.ca_file }, eb))) {
+		check_add(&c->l, CHECK_FAIL, err_exitcode(ERR_INTERNAL), "tuya", NULL, "%s", eb);
 		return;
 	}
 	if ((e = tuya_client_new(&c->tc, c->cfg.tuya.url, c->cfg.tuya.client_id,

@@ -95,8 +95,8 @@ static int listings_fetch(struct global *g, const struct config *cfg,
 	enum err e;
 
 	memset(&sc, 0, sizeof(sc));
-	if (!(sc.http = http_new(&ho))) {
-		cli_error(g, "cannot initialise libcurl");
+	if (!(sc.http = http_new(&ho, eb))) {
+		cli_error(g, "%s", eb);
 		return err_exitcode(ERR_INTERNAL);
 	}
 	sc.base_url = cfg->stays.url;
@@ -196,8 +196,8 @@ int onboard_tuya_connect(struct global *g, const struct config *cfg, const char 
 	}
 	strbuf_release(&errs);
 	if (!(t->http = http_new(&(struct http_opts){ .timeout = 30,
-						     .ca_file = cfg->tuya.ca_file }))) {
-		cli_error(g, "cannot initialise libcurl");
+						     .ca_file = cfg->tuya.ca_file }, eb))) {
+		cli_error(g, "%s", eb);
 		return err_exitcode(ERR_INTERNAL);
 	}
 	if ((e = tuya_client_new(&t->c, cfg->tuya.url, cfg->tuya.client_id,

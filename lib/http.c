@@ -4,6 +4,9 @@
  * Invariant: one easy handle per struct http, reused, so libcurl keeps the
  * connection alive between requests of a run.  The body callback refuses to
  * grow past max_body, which bounds memory whatever a server sends.
+ * libcurl is not linked: the first http_new() loads it (netlib.h), and
+ * every libcurl call goes through that table, cu, which is set whenever a
+ * struct http exists.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include <curl/curl.h>
 
 #include "http.h"
+#include "netlib.h"
 #include "banned.h"
 
 #define DEFAULT_MAX_BODY (4u << 20)
@@ -31,31 +35,42 @@ struct http {
 	char curl_err[CURL_ERROR_SIZE];
 };
 
-/*
- * libcurl's global state (OpenSSL's start-up) is made by the first handle,
- * not in main: a run that sends nothing - an idle pin-runner every minute,
- * status, jobs - never pays for it.  Single-threaded programs, so a static
- * flag is enough; released at exit.
- */
-static void global_init(void)
-{
-	static int done;
+/* libcurl, once loaded (NULL before the first successful http_new). */
+static const struct netlib_curl *cu;
 
-	if (done)
-		return;
-	done = 1;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	atexit(curl_global_cleanup);
+/*
+ * libcurl itself (dlopen) and its global state (OpenSSL's start-up) come
+ * with the first handle, not in main: a run that sends nothing - an idle
+ * pin-runner every minute, status, jobs - never loads either.
+ * Single-threaded programs, so a static pointer is enough; the global
+ * state is released at exit, the library stays mapped.
+ */
+static enum err global_init(char *errbuf)
+{
+	const struct netlib_curl *t;
+
+	if (cu)
+		return ERR_OK;
+	if (!(t = netlib_curl(errbuf)))
+		return ERR_INTERNAL;
+	if (t->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return ERRF(errbuf, ERR_INTERNAL, "cannot initialise libcurl");
+	atexit(t->global_cleanup);
+	cu = t;
+	return ERR_OK;
 }
 
-struct http *http_new(const struct http_opts *opts)
+struct http *http_new(const struct http_opts *opts, char *errbuf)
 {
-	struct http *h = xcalloc(1, sizeof(*h));
+	struct http *h;
 
-	global_init();
-	h->curl = curl_easy_init();
+	if (global_init(errbuf) != ERR_OK)
+		return NULL;
+	h = xcalloc(1, sizeof(*h));
+	h->curl = cu->easy_init();
 	if (!h->curl) {
 		free(h);
+		ERRF(errbuf, ERR_INTERNAL, "cannot initialise libcurl");
 		return NULL;
 	}
 	h->timeout = opts->timeout > 0 ? opts->timeout : 30;
@@ -80,7 +95,7 @@ void http_free(struct http *h)
 {
 	if (!h)
 		return;
-	curl_easy_cleanup(h->curl);
+	cu->easy_cleanup(h->curl);
 	free(h->ca_file);
 	wipe_free(h->user);
 	wipe_free(h->pass);
@@ -175,7 +190,7 @@ static enum err header_list(const char *const *headers, const char *body,
 			    struct curl_slist **out, char *errbuf)
 {
 	for (const char *const *p = headers; p && *p; p++) {
-		struct curl_slist *nl = curl_slist_append(*out, *p);
+		struct curl_slist *nl = cu->slist_append(*out, *p);
 
 		if (!nl)
 			return ERRF(errbuf, ERR_INTERNAL, "out of memory");
@@ -183,7 +198,7 @@ static enum err header_list(const char *const *headers, const char *body,
 	}
 	if (body) {
 		/* An explicit header list entry suppresses curl's default. */
-		struct curl_slist *nl = curl_slist_append(*out, "Expect:");
+		struct curl_slist *nl = cu->slist_append(*out, "Expect:");
 
 		if (!nl)
 			return ERRF(errbuf, ERR_INTERNAL, "out of memory");
@@ -200,38 +215,38 @@ static void set_options(struct http *h, const char *method, const char *url,
 {
 	CURL *c = h->curl;
 
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->timeout < 10 ? h->timeout : 10L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->curl_err);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, h);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
+	cu->easy_reset(c);
+	cu->setopt(c, CURLOPT_URL, url);
+	cu->setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu->setopt(c, CURLOPT_TIMEOUT, h->timeout);
+	cu->setopt(c, CURLOPT_CONNECTTIMEOUT, h->timeout < 10 ? h->timeout : 10L);
+	cu->setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	cu->setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	cu->setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu->setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	cu->setopt(c, CURLOPT_USERAGENT, h->user_agent);
+	cu->setopt(c, CURLOPT_ERRORBUFFER, h->curl_err);
+	cu->setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	cu->setopt(c, CURLOPT_WRITEDATA, h);
+	cu->setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	cu->setopt(c, CURLOPT_HEADERDATA, h);
+	cu->setopt(c, CURLOPT_ACCEPT_ENCODING, "");
 	if (h->ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+		cu->setopt(c, CURLOPT_CAINFO, h->ca_file);
 	if (h->user) {
-		curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(c, CURLOPT_USERNAME, h->user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, h->pass ? h->pass : "");
+		cu->setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		cu->setopt(c, CURLOPT_USERNAME, h->user);
+		cu->setopt(c, CURLOPT_PASSWORD, h->pass ? h->pass : "");
 	}
 	if (hl)
-		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+		cu->setopt(c, CURLOPT_HTTPHEADER, hl);
 	if (strcmp(method, "GET") == 0) {
-		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+		cu->setopt(c, CURLOPT_HTTPGET, 1L);
 	} else {
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+		cu->setopt(c, CURLOPT_CUSTOMREQUEST, method);
 		if (body) {
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+			cu->setopt(c, CURLOPT_POSTFIELDS, body);
+			cu->setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 					 (curl_off_t)body_len);
 		}
 	}
@@ -259,8 +274,8 @@ enum err http_request(struct http *h, const char *method, const char *url,
 	set_options(h, method, url, hl, body, body_len);
 
 	h->requests++;
-	rc = curl_easy_perform(h->curl);
-	if (curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK)
+	rc = cu->perform(h->curl);
+	if (cu->getinfo(h->curl, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK)
 		h->connections += nconn;
 	if (h->overflow) {
 		e = ERRF(errbuf, ERR_PROTOCOL,
@@ -270,12 +285,12 @@ enum err http_request(struct http *h, const char *method, const char *url,
 	}
 	if (rc != CURLE_OK) {
 		e = ERRF(errbuf, ERR_UNAVAILABLE, "cannot reach '%s': %s", where,
-			 h->curl_err[0] ? h->curl_err : curl_easy_strerror(rc));
+			 h->curl_err[0] ? h->curl_err : cu->easy_strerror(rc));
 		goto out;
 	}
-	curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+	cu->getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
 out:
-	curl_slist_free_all(hl);
+	cu->slist_free_all(hl);
 	h->cur = NULL;
 	return e;
 }

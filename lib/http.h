@@ -6,8 +6,9 @@
  * codes (callers do, because Stays and Tuya have different rules).  Bodies
  * are capped at opts.max_body bytes.  TLS peers are always verified.
  * Credentials passed in opts are never included in error messages.
- * curl_global_init() is done by the first http_new(), only when a run
- * sends a request (an idle run never loads OpenSSL's state).
+ * libcurl is loaded (dlopen, netlib.h) and curl_global_init() done by the
+ * first http_new(), only when a run sends a request: an idle run never
+ * maps libcurl or OpenSSL.
  */
 #ifndef STAYS_HTTP_H
 #define STAYS_HTTP_H
@@ -36,8 +37,14 @@ struct http_response {
 
 struct http;
 
-/* A new handle; NULL only if libcurl cannot create one. Free with http_free. */
-struct http *http_new(const struct http_opts *opts);
+/*
+ * A new handle (opts borrowed; what it needs is copied).  Free with
+ * http_free.  NULL when libcurl cannot be loaded (missing or incomplete:
+ * the message names the library and the package to install) or cannot
+ * create a handle; the message is then in errbuf (may be NULL), and the
+ * error is ERR_INTERNAL (exit 70).
+ */
+struct http *http_new(const struct http_opts *opts, char *errbuf);
 void http_free(struct http *h);
 
 /*

@@ -179,9 +179,10 @@ static enum err connect_tuya(struct batch *b, char *errbuf)
 	int found;
 	enum err e;
 
-	b->http = http_new(&(struct http_opts){ .timeout = 30, .ca_file = cfg->tuya.ca_file });
+	b->http = http_new(&(struct http_opts){ .timeout = 30, .ca_file = cfg->tuya.ca_file },
+			   errbuf);
 	if (!b->http)
-		return ERRF(errbuf, ERR_INTERNAL, "cannot initialise libcurl");
+		return ERR_INTERNAL;
 	if ((e = tuya_client_new(&b->tuya, cfg->tuya.url, cfg->tuya.client_id,
 				 cfg->tuya.client_secret, b->http, b->io->wall_ms(b->io->ctx),
 				 errbuf)) != ERR_OK)

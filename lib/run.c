@@ -574,8 +574,8 @@ static enum err http_open(struct run_http *h, char *errbuf)
 
 	if (h->http)
 		return ERR_OK;
-	if (!(h->http = http_new(&ho)))
-		return ERRF(errbuf, ERR_INTERNAL, "cannot initialise libcurl");
+	if (!(h->http = http_new(&ho, errbuf)))
+		return ERR_INTERNAL;
 	h->sc.http = h->http;
 	return ERR_OK;
 }

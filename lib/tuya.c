@@ -15,9 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "ids.h"
+#include "netlib.h"
 #include "tuya.h"
 #include "tuya_parse.h"
 #include "tuya_sign.h"
@@ -159,6 +158,10 @@ enum err tuya_client_new(struct tuya_client **out, const char *base_url,
 	if (!secret || !tuya_printable(secret, 256, 0))
 		return ERRF(errbuf, ERR_CONFIG,
 			    "tuya client_secret must be 1-255 printable characters without spaces");
+	/* libcrypto now, before the caller does anything it would have to
+	 * undo: every request is signed with it (tuya_sign.c). */
+	if (!netlib_crypto(errbuf))
+		return ERR_INTERNAL;
 	c = xcalloc(1, sizeof(*c));
 	n = strlen(base_url);
 	while (n > 0 && base_url[n - 1] == '/')
@@ -178,9 +181,9 @@ void tuya_client_free(struct tuya_client *c)
 		return;
 	free(c->base_url);
 	free(c->client_id);
-	OPENSSL_cleanse(c->secret, strlen(c->secret));
+	explicit_bzero(c->secret, strlen(c->secret));
 	free(c->secret);
-	OPENSSL_cleanse(&c->token, sizeof(c->token));
+	explicit_bzero(&c->token, sizeof(c->token));
 	free(c);
 }
 
@@ -191,7 +194,7 @@ void tuya_client_set_now(struct tuya_client *c, long long now_ms)
 
 void tuya_client_set_token(struct tuya_client *c, const struct tuya_token *tok)
 {
-	OPENSSL_cleanse(&c->token, sizeof(c->token));
+	explicit_bzero(&c->token, sizeof(c->token));
 	if (!tok)
 		return;
 	/* Both strings must be terminated within their arrays, and a token
@@ -201,7 +204,7 @@ void tuya_client_set_token(struct tuya_client *c, const struct tuya_token *tok)
 	    tuya_printable(tok->access, sizeof(tok->access), 0))
 		c->token = *tok;
 	else
-		OPENSSL_cleanse(&c->token, sizeof(c->token));
+		explicit_bzero(&c->token, sizeof(c->token));
 }
 
 const struct tuya_token *tuya_client_token(const struct tuya_client *c)
@@ -291,7 +294,7 @@ static enum err sign_headers(const struct tuya_client *c, const char *method,
 		h->v[nh++] = "Content-Type: application/json";
 	h->v[nh] = NULL;
 out:
-	OPENSSL_cleanse(sign, sizeof(sign));
+	explicit_bzero(sign, sizeof(sign));
 	tuya_strbuf_wipe(&sts);
 	return e;
 }
@@ -418,7 +421,7 @@ static enum err fetch_token(struct tuya_client *c, struct tuya_status *st,
 	}
 	c->token = tok;
 	c->token_fetched = 1;
-	OPENSSL_cleanse(&tok, sizeof(tok));
+	explicit_bzero(&tok, sizeof(tok));
 out:
 	c->token_err = e;
 	c->token_st = *st;
@@ -567,8 +570,8 @@ static enum err send_password(struct tuya_client *c, const char *what,
 	if (c->step)
 		c->step(c->step_ctx, "sent");
 out:
-	OPENSSL_cleanse(&ticket, sizeof(ticket));
-	OPENSSL_cleanse(enc, sizeof(enc));
+	explicit_bzero(&ticket, sizeof(ticket));
+	explicit_bzero(enc, sizeof(enc));
 	tuya_strbuf_wipe(&body);
 	return e;
 }

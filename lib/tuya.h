@@ -119,8 +119,10 @@ struct tuya_client;
  * http:      borrowed; must outlive the client.  Used for every request.
  * now_ms:    the current time in Unix milliseconds (see tuya_client_set_now).
  * *out:      receives the client; free with tuya_client_free().
- * Returns ERR_OK, or ERR_CONFIG (message names the bad parameter, never the
- * secret's value).  The client starts without a token.
+ * Returns ERR_OK; ERR_CONFIG (message names the bad parameter, never the
+ * secret's value); ERR_INTERNAL when libcrypto cannot be loaded (netlib.h:
+ * the message names the library and the package to install).  The client
+ * starts without a token.
  */
 enum err tuya_client_new(struct tuya_client **out, const char *base_url,
 			 const char *client_id, const char *secret,

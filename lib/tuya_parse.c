@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #include "ids.h"
 #include "tuya_parse.h"
 #include "tuya_sign.h"
@@ -199,7 +197,7 @@ enum err tuya_parse_token(const cJSON *result, long long now_ms,
 	if (field(result, "refresh_token") &&
 	    get_token_string(result, "refresh_token", out->refresh,
 			     sizeof(out->refresh)) < 0) {
-		OPENSSL_cleanse(out, sizeof(*out));
+		explicit_bzero(out, sizeof(*out));
 		return ERRF(errbuf, ERR_PROTOCOL,
 			    "token result has an invalid 'refresh_token'");
 	}
@@ -207,7 +205,7 @@ enum err tuya_parse_token(const cJSON *result, long long now_ms,
 	if (!exp)
 		exp = field(result, "expire");
 	if (json_int64(exp, &secs) < 0 || secs < 1 || secs > MAX_EXPIRE_S) {
-		OPENSSL_cleanse(out, sizeof(*out));
+		explicit_bzero(out, sizeof(*out));
 		return ERRF(errbuf, ERR_PROTOCOL,
 			    "token result has no valid 'expire_time'");
 	}
@@ -240,7 +238,7 @@ enum err tuya_parse_ticket(const cJSON *result, const char *secret,
 			    "ticket result has a non-integer 'expire_time'");
 	e = tuya_decrypt_ticket_key(secret, key->valuestring, out->key, errbuf);
 	if (e) {
-		OPENSSL_cleanse(out, sizeof(*out));
+		explicit_bzero(out, sizeof(*out));
 		return e;
 	}
 	xstrlcpy(out->id, id->valuestring, sizeof(out->id));

@@ -4,8 +4,10 @@
  * decryption, PIN encryption and the body that carries the encrypted PIN.
  *
  * Pure: no I/O, no clock, no parsing of answers.  All cryptography is
- * OpenSSL libcrypto (EVP digests and ciphers, HMAC); nothing here
- * implements a primitive.  Secrets (client secret, signatures, ticket keys,
+ * OpenSSL libcrypto (EVP digests and ciphers, HMAC), called through the
+ * table netlib_crypto() loads on first use (a library that cannot be
+ * loaded is a libcrypto failure here; tuya_client_new() reports it);
+ * nothing here implements a primitive.  Secrets (client secret, signatures, ticket keys,
  * PINs and the bodies that carry an encrypted PIN) are never formatted into
  * a message, and the buffers that held them are wiped before they are freed
  * or go out of scope.
@@ -16,10 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 
+#include "netlib.h"
 #include "tuya_sign.h"
 #include "banned.h"
 
@@ -67,7 +68,7 @@ int tuya_pin_valid(const char *pin, size_t min, size_t max)
 void tuya_strbuf_wipe(struct strbuf *sb)
 {
 	if (sb->buf)
-		OPENSSL_cleanse(sb->buf, sb->alloc);
+		explicit_bzero(sb->buf, sb->alloc);
 	strbuf_release(sb);
 }
 
@@ -97,10 +98,11 @@ static void json_add_string(struct strbuf *sb, const char *s)
 
 static int sha256_hex(const void *data, size_t len, char out[65])
 {
+	const struct netlib_crypto *cr = netlib_crypto(NULL);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 
-	if (!EVP_Digest(data ? data : "", len, md, &mdlen, EVP_sha256(), NULL) ||
+	if (!cr || !cr->digest(data ? data : "", len, md, &mdlen, cr->sha256(), NULL) ||
 	    mdlen != 32) {
 		out[0] = '\0';
 		return -1;
@@ -227,6 +229,7 @@ enum err tuya_sign(const char *client_id, const char *secret,
 		   const char *access_token, long long t_ms, const char *nonce,
 		   const char *string_to_sign, char out[TUYA_SIGN_LEN + 1])
 {
+	const struct netlib_crypto *cr = netlib_crypto(NULL);
 	struct strbuf msg = STRBUF_INIT;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -239,8 +242,8 @@ enum err tuya_sign(const char *client_id, const char *secret,
 	strbuf_addf(&msg, "%lld", t_ms);
 	strbuf_adds(&msg, nonce ? nonce : "");
 	strbuf_adds(&msg, string_to_sign);
-	if (klen > INT_MAX ||
-	    !HMAC(EVP_sha256(), secret, (int)klen,
+	if (!cr || klen > INT_MAX ||
+	    !cr->hmac(cr->sha256(), secret, (int)klen,
 		  (const unsigned char *)strbuf_str(&msg), msg.len, md, &mdlen) ||
 	    mdlen != 32) {
 		e = ERR_INTERNAL;
@@ -248,7 +251,7 @@ enum err tuya_sign(const char *client_id, const char *secret,
 	}
 	hex_encode(md, 32, out, 1);
 out:
-	OPENSSL_cleanse(md, sizeof(md));
+	explicit_bzero(md, sizeof(md));
 	tuya_strbuf_wipe(&msg);
 	return e;
 }
@@ -257,22 +260,24 @@ out:
  * AES
  */
 
-/* AES-ECB with PKCS#7 padding over in[0..n) into out (room for n + 16).
- * Returns the output length, or -1 (bad padding on decryption, or a
- * libcrypto failure). */
-static int aes_ecb(const EVP_CIPHER *cipher, int enc, const unsigned char *key,
+/* AES-ECB with PKCS#7 padding over in[0..n) into out (room for n + 16),
+ * with a 256-bit key (bits 256) or a 128-bit one.  Returns the output
+ * length, or -1 (bad padding on decryption, or a libcrypto failure). */
+static int aes_ecb(int bits, int enc, const unsigned char *key,
 		   const unsigned char *in, int n, unsigned char *out)
 {
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	const struct netlib_crypto *cr = netlib_crypto(NULL);
+	EVP_CIPHER_CTX *ctx;
 	int len1 = 0, len2 = 0, ok;
 
-	if (!ctx)
+	if (!cr || !(ctx = cr->ctx_new()))
 		return -1;
-	ok = EVP_CipherInit_ex(ctx, cipher, NULL, key, NULL, enc) &&
-	     EVP_CIPHER_CTX_set_padding(ctx, 1) &&
-	     EVP_CipherUpdate(ctx, out, &len1, in, n) &&
-	     EVP_CipherFinal_ex(ctx, out + len1, &len2);
-	EVP_CIPHER_CTX_free(ctx);
+	ok = cr->cipher_init_ex(ctx, bits == 256 ? cr->aes_256_ecb() : cr->aes_128_ecb(),
+				NULL, key, NULL, enc) &&
+	     cr->ctx_set_padding(ctx, 1) &&
+	     cr->cipher_update(ctx, out, &len1, in, n) &&
+	     cr->cipher_final_ex(ctx, out + len1, &len2);
+	cr->ctx_free(ctx);
 	return ok ? len1 + len2 : -1;
 }
 
@@ -304,7 +309,11 @@ enum err tuya_decrypt_ticket_key(const char *secret, const char *ticket_key_hex,
 		}
 		cipher[i] = (unsigned char)(hi << 4 | lo);
 	}
-	plen = aes_ecb(EVP_aes_256_ecb(), 0, (const unsigned char *)secret,
+	if (!netlib_crypto(errbuf)) {
+		e = ERR_INTERNAL;
+		goto out;
+	}
+	plen = aes_ecb(256, 0, (const unsigned char *)secret,
 		       cipher, (int)n, plain);
 	if (plen < 0) {
 		e = ERRF(errbuf, ERR_PROTOCOL,
@@ -319,8 +328,8 @@ enum err tuya_decrypt_ticket_key(const char *secret, const char *ticket_key_hex,
 	memcpy(out_key, plain, 16);
 	out_key[16] = 0;
 out:
-	OPENSSL_cleanse(cipher, sizeof(cipher));
-	OPENSSL_cleanse(plain, sizeof(plain));
+	explicit_bzero(cipher, sizeof(cipher));
+	explicit_bzero(plain, sizeof(plain));
 	return e;
 }
 
@@ -337,14 +346,14 @@ enum err tuya_encrypt_pin(const unsigned char key16[16], const char *pin,
 		return ERR_DATA;
 	if (size < 2 * clen + 1)
 		return ERR_INTERNAL;
-	len = aes_ecb(EVP_aes_128_ecb(), 1, key16, (const unsigned char *)pin,
+	len = aes_ecb(128, 1, key16, (const unsigned char *)pin,
 		      (int)n, cipher);
 	if (len < 0 || (size_t)len != clen) {
-		OPENSSL_cleanse(cipher, sizeof(cipher));
+		explicit_bzero(cipher, sizeof(cipher));
 		return ERR_INTERNAL;
 	}
 	hex_encode(cipher, clen, out, 0);
-	OPENSSL_cleanse(cipher, sizeof(cipher));
+	explicit_bzero(cipher, sizeof(cipher));
 	return ERR_OK;
 }
 

@@ -3,7 +3,9 @@
  * (tuya-api.md §2, §5.2): string-to-sign, HMAC sign, ticket-key decryption,
  * PIN encryption and the create/modify body.
  *
- * Pure: OpenSSL libcrypto, no I/O, no clock.  Every function here is
+ * Pure: OpenSSL libcrypto, no I/O, no clock.  libcrypto is loaded on first
+ * use (netlib.h); when it cannot be, each function fails as on a libcrypto
+ * failure (ERR_INTERNAL; tuya_decrypt_ticket_key says why in errbuf).  Every function here is
  * checked against the test vectors of tuya-api.md §8 (tests/test_tuya.c).
  * The client (tuya.h) uses this layer; the rest of the program need not.
  * No message written to an errbuf contains a secret, a key or a PIN.
@@ -97,7 +99,7 @@ void tuya_password_body(const char *name, const char *password_hex,
 /* 1 if pin is min to max ASCII digits, else 0 (pin borrowed, not NULL). */
 int tuya_pin_valid(const char *pin, size_t min, size_t max);
 
-/* Wipe sb's whole allocation (OPENSSL_cleanse), then release it; for
+/* Wipe sb's whole allocation (explicit_bzero), then release it; for
  * strbufs that held a secret.  Accepts a released sb. */
 void tuya_strbuf_wipe(struct strbuf *sb);
 

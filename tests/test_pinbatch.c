@@ -22,7 +22,6 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 
 #include "db.h"
 #include "http.h"
@@ -176,7 +175,7 @@ static int setup(void **state)
 	strbuf_release(&errs);
 	if (db_open(f->cfg.db_path, DB_READWRITE, &f->db, eb) != ERR_OK)
 		fail_msg("%s", eb);
-	f->http = http_new(&(struct http_opts){ .timeout = 10 });
+	f->http = http_new(&(struct http_opts){ .timeout = 10 }, NULL);
 	test_sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, checkout_date, "
 		"type, guests, created_at, updated_at) VALUES "
 		"('R1', 'RVA', 'L1', '2026-12-10', '2026-12-12', 'booked', 2, 0, 0), "
@@ -382,10 +381,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_token_refused, setup, teardown),
 	};
-	int rc;
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	curl_global_cleanup();
-	return rc;
+	/* libcurl is loaded and initialised by the first http_new(). */
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

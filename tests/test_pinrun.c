@@ -22,7 +22,6 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 
 #include "db.h"
 #include "pinrun.h"
@@ -154,7 +153,7 @@ static int setup(void **state)
 	strbuf_release(&errs);
 	if (db_open(f->cfg.db_path, DB_READWRITE, &f->db, eb) != ERR_OK)
 		fail_msg("%s", eb);
-	f->http = http_new(&(struct http_opts){ .timeout = 10 });
+	f->http = http_new(&(struct http_opts){ .timeout = 10 }, NULL);
 	if (tuya_client_new(&f->tuya, f->url, f->cfg.tuya.client_id, f->cfg.tuya.client_secret,
 			    f->http, wall_ms(), eb) != ERR_OK)
 		fail_msg("%s", eb);
@@ -438,10 +437,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hook_retried, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoke_and_stale_update, setup, teardown),
 	};
-	int rc;
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	curl_global_cleanup();
-	return rc;
+	/* libcurl is loaded and initialised by the first http_new(). */
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <curl/curl.h>
 
 #include "http.h"
 #include "tuya.h"
@@ -935,7 +934,7 @@ static void env_start(struct env *e, const struct fake_resp *resp, size_t n,
 	memset(e, 0, sizeof(*e));
 	fake_start(&e->f, resp, n);
 	snprintf(e->url, sizeof(e->url), "http://127.0.0.1:%d/", e->f.port);
-	e->http = http_new(&o);
+	e->http = http_new(&o, NULL);
 	assert_non_null(e->http);
 	assert_int_equal(tuya_client_new(&e->c, e->url, CID, SECRET, e->http,
 					 now_ms, e->err), ERR_OK);
@@ -1371,7 +1370,7 @@ static void test_client_bad_args(void **state)
 	/* client configuration */
 	{
 		struct http_opts o = { 1, NULL, 0, NULL, NULL, NULL };
-		struct http *h = http_new(&o);
+		struct http *h = http_new(&o, NULL);
 		struct tuya_client *c = (struct tuya_client *)&o;
 		char err[ERRBUF_SIZE];
 
@@ -1411,7 +1410,7 @@ static void test_client_unreachable(void **state)
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
 	close(fd);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", ntohs(sa.sin_port));
-	h = http_new(&o);
+	h = http_new(&o, NULL);
 	assert_int_equal(tuya_client_new(&c, url, CID, SECRET, h, 1700000000000LL, err),
 			 ERR_OK);
 	assert_int_equal(tuya_delete_temp_password(c, DEV, 1001, &st, err), ERR_UNAVAILABLE);
@@ -1617,10 +1616,7 @@ int main(void)
 		cmocka_unit_test(test_is_lock),
 		cmocka_unit_test(test_client_devices),
 	};
-	int rc;
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	curl_global_cleanup();
-	return rc;
+	/* libcurl is loaded and initialised by the first http_new(). */
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,11 @@
 # deps.sh [--tests] - make sure the build dependencies are installed
 # (Debian 12); with --tests (make check) also what only the tests use.
 #
-# Checks each library with pkg-config.  When something is missing and we are
+# Checks each library with pkg-config.  These are the -dev packages: libcurl
+# and libcrypto are loaded with dlopen() at run time (lib/netlib.c), but
+# their headers still give the types and constants, and the -dev packages
+# pull in the runtime ones (libcurl4, libssl3) that the Debian package
+# names in its Depends.  When something is missing and we are
 # root, installs the Debian packages with apt-get; otherwise prints the exact
 # command to run and fails.
 set -u
