@@ -40,63 +40,44 @@ struct sym {
 	size_t off;
 };
 
+/* Each library's functions: the name in the library, the member. */
+#define CURL_FUNCS(X)                                   \
+	X(netlib_curl, curl_global_init, global_init)       \
+	X(netlib_curl, curl_global_cleanup, global_cleanup) \
+	X(netlib_curl, curl_easy_init, easy_init)           \
+	X(netlib_curl, curl_easy_cleanup, easy_cleanup)     \
+	X(netlib_curl, curl_easy_reset, easy_reset)         \
+	X(netlib_curl, curl_easy_setopt, setopt)            \
+	X(netlib_curl, curl_easy_perform, perform)          \
+	X(netlib_curl, curl_easy_getinfo, getinfo)          \
+	X(netlib_curl, curl_easy_strerror, easy_strerror)   \
+	X(netlib_curl, curl_slist_append, slist_append)     \
+	X(netlib_curl, curl_slist_free_all, slist_free_all)
+
+#define CRYPTO_FUNCS(X)                                                 \
+	X(netlib_crypto, EVP_Digest, digest)                                \
+	X(netlib_crypto, EVP_sha256, sha256)                                \
+	X(netlib_crypto, HMAC, hmac)                                        \
+	X(netlib_crypto, EVP_aes_128_ecb, aes_128_ecb)                      \
+	X(netlib_crypto, EVP_aes_256_ecb, aes_256_ecb)                      \
+	X(netlib_crypto, EVP_CIPHER_CTX_new, ctx_new)                       \
+	X(netlib_crypto, EVP_CIPHER_CTX_free, ctx_free)                     \
+	X(netlib_crypto, EVP_CIPHER_CTX_set_padding, ctx_set_padding)       \
+	X(netlib_crypto, EVP_CipherInit_ex, cipher_init_ex)                 \
+	X(netlib_crypto, EVP_CipherUpdate, cipher_update)                   \
+	X(netlib_crypto, EVP_CipherFinal_ex, cipher_final_ex)
+
 /* The member's type must be the pointer type of the real function. */
 #define CHECK(T, fn, m) \
 	_Static_assert(__builtin_types_compatible_p(__typeof__(&(fn)), \
-			__typeof__(((struct T *)0)->m)), #fn " and " #T "." #m)
-#define SYM(T, fn, m) { #fn, offsetof(struct T, m) }
+			__typeof__(((struct T *)0)->m)), #fn " and " #T "." #m);
+#define SYM(T, fn, m) { #fn, offsetof(struct T, m) },
 
-CHECK(netlib_curl, curl_global_init, global_init);
-CHECK(netlib_curl, curl_global_cleanup, global_cleanup);
-CHECK(netlib_curl, curl_easy_init, easy_init);
-CHECK(netlib_curl, curl_easy_cleanup, easy_cleanup);
-CHECK(netlib_curl, curl_easy_reset, easy_reset);
-CHECK(netlib_curl, curl_easy_setopt, setopt);
-CHECK(netlib_curl, curl_easy_perform, perform);
-CHECK(netlib_curl, curl_easy_getinfo, getinfo);
-CHECK(netlib_curl, curl_easy_strerror, easy_strerror);
-CHECK(netlib_curl, curl_slist_append, slist_append);
-CHECK(netlib_curl, curl_slist_free_all, slist_free_all);
+CURL_FUNCS(CHECK)
+CRYPTO_FUNCS(CHECK)
 
-static const struct sym curl_syms[] = {
-	SYM(netlib_curl, curl_global_init, global_init),
-	SYM(netlib_curl, curl_global_cleanup, global_cleanup),
-	SYM(netlib_curl, curl_easy_init, easy_init),
-	SYM(netlib_curl, curl_easy_cleanup, easy_cleanup),
-	SYM(netlib_curl, curl_easy_reset, easy_reset),
-	SYM(netlib_curl, curl_easy_setopt, setopt),
-	SYM(netlib_curl, curl_easy_perform, perform),
-	SYM(netlib_curl, curl_easy_getinfo, getinfo),
-	SYM(netlib_curl, curl_easy_strerror, easy_strerror),
-	SYM(netlib_curl, curl_slist_append, slist_append),
-	SYM(netlib_curl, curl_slist_free_all, slist_free_all),
-};
-
-CHECK(netlib_crypto, EVP_Digest, digest);
-CHECK(netlib_crypto, EVP_sha256, sha256);
-CHECK(netlib_crypto, HMAC, hmac);
-CHECK(netlib_crypto, EVP_aes_128_ecb, aes_128_ecb);
-CHECK(netlib_crypto, EVP_aes_256_ecb, aes_256_ecb);
-CHECK(netlib_crypto, EVP_CIPHER_CTX_new, ctx_new);
-CHECK(netlib_crypto, EVP_CIPHER_CTX_free, ctx_free);
-CHECK(netlib_crypto, EVP_CIPHER_CTX_set_padding, ctx_set_padding);
-CHECK(netlib_crypto, EVP_CipherInit_ex, cipher_init_ex);
-CHECK(netlib_crypto, EVP_CipherUpdate, cipher_update);
-CHECK(netlib_crypto, EVP_CipherFinal_ex, cipher_final_ex);
-
-static const struct sym crypto_syms[] = {
-	SYM(netlib_crypto, EVP_Digest, digest),
-	SYM(netlib_crypto, EVP_sha256, sha256),
-	SYM(netlib_crypto, HMAC, hmac),
-	SYM(netlib_crypto, EVP_aes_128_ecb, aes_128_ecb),
-	SYM(netlib_crypto, EVP_aes_256_ecb, aes_256_ecb),
-	SYM(netlib_crypto, EVP_CIPHER_CTX_new, ctx_new),
-	SYM(netlib_crypto, EVP_CIPHER_CTX_free, ctx_free),
-	SYM(netlib_crypto, EVP_CIPHER_CTX_set_padding, ctx_set_padding),
-	SYM(netlib_crypto, EVP_CipherInit_ex, cipher_init_ex),
-	SYM(netlib_crypto, EVP_CipherUpdate, cipher_update),
-	SYM(netlib_crypto, EVP_CipherFinal_ex, cipher_final_ex),
-};
+static const struct sym curl_syms[] = { CURL_FUNCS(SYM) };
+static const struct sym crypto_syms[] = { CRYPTO_FUNCS(SYM) };
 
 /* Every member of a table is a function pointer, stored from dlsym()'s
  * void * by memcpy (POSIX guarantees the two have one representation). */
