@@ -246,8 +246,7 @@ static void set_options(struct http *h, const char *method, const char *url,
 		cu->setopt(c, CURLOPT_CUSTOMREQUEST, method);
 		if (body) {
 			cu->setopt(c, CURLOPT_POSTFIELDS, body);
-			cu->setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-					 (curl_off_t)body_len);
+			cu->setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
 		}
 	}
 }

@@ -283,8 +283,8 @@ static void job_id(char *out, const char *action, const char *resv, const char *
 	for (int i = 0; i < 3; i++) {
 		size_t len = strlen(part[i]);
 
-		if (i)
-			out[n < JOB_ID_MAX ? n++ : n] = ':';
+		if (i && n < JOB_ID_MAX)
+			out[n++] = ':';
 		if (len > JOB_ID_MAX - n)
 			len = JOB_ID_MAX - n;
 		memcpy(out + n, part[i], len);

@@ -7,10 +7,10 @@
  * OpenSSL libcrypto (EVP digests and ciphers, HMAC), called through the
  * table netlib_crypto() loads on first use (a library that cannot be
  * loaded is a libcrypto failure here; tuya_client_new() reports it);
- * nothing here implements a primitive.  Secrets (client secret, signatures, ticket keys,
- * PINs and the bodies that carry an encrypted PIN) are never formatted into
- * a message, and the buffers that held them are wiped before they are freed
- * or go out of scope.
+ * nothing here implements a primitive.  Secrets (client secret, signatures,
+ * ticket keys, PINs and the bodies that carry an encrypted PIN) are never
+ * formatted into a message, and the buffers that held them are wiped before
+ * they are freed or go out of scope.
  */
 #include <assert.h>
 #include <ctype.h>

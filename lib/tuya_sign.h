@@ -5,9 +5,9 @@
  *
  * Pure: OpenSSL libcrypto, no I/O, no clock.  libcrypto is loaded on first
  * use (netlib.h); when it cannot be, each function fails as on a libcrypto
- * failure (ERR_INTERNAL; tuya_decrypt_ticket_key says why in errbuf).  Every function here is
- * checked against the test vectors of tuya-api.md §8 (tests/test_tuya.c).
- * The client (tuya.h) uses this layer; the rest of the program need not.
+ * failure (ERR_INTERNAL; tuya_decrypt_ticket_key says why in errbuf).
+ * Every function here is checked against the test vectors of tuya-api.md
+ * §8 (tests/test_tuya.c).  The client (tuya.h) uses this layer; the rest of the program need not.
  * No message written to an errbuf contains a secret, a key or a PIN.
  */
 #ifndef STAYS_TUYA_SIGN_H
