@@ -5,6 +5,11 @@
  * compact struct resv array of what was received.  Every field of every
  * item is checked before it is copied; ids are restricted to a safe
  * character set because they end up in job ids, messages and JSON.
+ *
+ * A page is read by the fast path (stays_scan.c) when it can be, with no
+ * tree; otherwise, and for every message about a bad page or item, with
+ * cJSON.  Both hand the same struct item_fields to stays_parse_fields(),
+ * which holds every check.
  */
 #include <math.h>
 #include <stdio.h>
@@ -96,95 +101,129 @@ void stays_quote(const char *s, char *out, size_t size)
 }
 
 /*
- * The parts of one item.  Each checks its fields of it and fills them in r;
+ * The parts of one item.  Each checks its fields of fl and fills them in r;
  * it returns NULL, or a message naming the field (static, or written into
  * msg, msgsize bytes, when it quotes a value).
  */
 
-/* _id, id (the reservation code) and _idlisting: strings by ids.h. */
-static const char *parse_ids(const cJSON *it, struct resv *r, char *msg, size_t msgsize)
-{
-	const cJSON *f;
+#define KEY(s) { s, sizeof(s) - 1 }
+const struct item_key_name stays_item_keys[F_COUNT] = {
+	[F_ID] = KEY("_id"), [F_CODE] = KEY("id"), [F_LISTING] = KEY("_idlisting"),
+	[F_TYPE] = KEY("type"), [F_IN_DATE] = KEY("checkInDate"),
+	[F_OUT_DATE] = KEY("checkOutDate"), [F_IN_TIME] = KEY("checkInTime"),
+	[F_OUT_TIME] = KEY("checkOutTime"), [F_GUESTS] = KEY("guests")
+};
+#undef KEY
 
-#define REQ_STRING(key, dst, check, what)                                       \
+/* The tracked members of the object it, as cJSON parsed them. */
+static void fields_from_tree(const cJSON *it, struct item_fields *fl)
+{
+	memset(fl, 0, sizeof(*fl));
+	if (!cJSON_IsObject(it))
+		return;
+	for (int k = 0; k < F_COUNT; k++) {
+		const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, stays_item_keys[k].name);
+		struct item_field *x = &fl->f[k];
+
+		if (!f)
+			x->kind = FK_ABSENT;
+		else if (cJSON_IsNull(f))
+			x->kind = FK_NULL;
+		else if (cJSON_IsString(f) && f->valuestring)
+			x->kind = FK_STRING, x->s = f->valuestring;
+		else if (cJSON_IsNumber(f))
+			x->kind = FK_NUMBER, x->num = f->valuedouble;
+		else
+			x->kind = FK_OTHER;
+	}
+}
+
+/* _id, id (the reservation code) and _idlisting: strings by ids.h. */
+static const char *parse_ids(const struct item_fields *fl, struct resv *r, char *msg,
+			     size_t msgsize)
+{
+	const struct item_field *f;
+
+#define REQ_STRING(k, key, dst, check, what)                                    \
 	do {                                                                    \
-		f = cJSON_GetObjectItemCaseSensitive(it, key);                  \
-		if (!f)                                                         \
+		f = &fl->f[k];                                                  \
+		if (f->kind == FK_ABSENT)                                       \
 			return "missing field '" key "'";                       \
-		if (!cJSON_IsString(f) || !f->valuestring)                      \
+		if (f->kind != FK_STRING)                                       \
 			return "field '" key "' is not a string";               \
 		if (!(check)) {                                                 \
 			char q_[48];                                            \
-			stays_quote(f->valuestring, q_, sizeof(q_));          \
+			stays_quote(f->s, q_, sizeof(q_));                      \
 			snprintf(msg, msgsize, "field '" key "' is not %s: '%s'", \
 				 what, q_);                                     \
 			return msg;                                             \
 		}                                                               \
-		xstrlcpy(dst, f->valuestring, sizeof(dst));                     \
+		xstrlcpy(dst, f->s, sizeof(dst));                               \
 	} while (0)
 
-	REQ_STRING("_id", r->id, ids_listing_valid(f->valuestring), "a valid id");
-	REQ_STRING("id", r->code, ids_code_valid(f->valuestring),
-		   "a valid reservation code");
-	REQ_STRING("_idlisting", r->listing, ids_listing_valid(f->valuestring),
+	REQ_STRING(F_ID, "_id", r->id, ids_listing_valid(f->s), "a valid id");
+	REQ_STRING(F_CODE, "id", r->code, ids_code_valid(f->s), "a valid reservation code");
+	REQ_STRING(F_LISTING, "_idlisting", r->listing, ids_listing_valid(f->s),
 		   "a valid listing id");
 	return NULL;
 #undef REQ_STRING
 }
 
 /* type: one of known_types. */
-static const char *parse_type(const cJSON *it, struct resv *r, char *msg, size_t msgsize)
+static const char *parse_type(const struct item_fields *fl, struct resv *r, char *msg,
+			      size_t msgsize)
 {
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, "type");
+	const struct item_field *f = &fl->f[F_TYPE];
 	size_t i;
 
-	if (!f)
+	if (f->kind == FK_ABSENT)
 		return "missing field 'type'";
-	if (!cJSON_IsString(f) || !f->valuestring)
+	if (f->kind != FK_STRING)
 		return "field 'type' is not a string";
 	for (i = 0; i < sizeof(known_types) / sizeof(*known_types); i++)
-		if (strcmp(f->valuestring, known_types[i]) == 0)
+		if (strcmp(f->s, known_types[i]) == 0)
 			break;
 	if (i == sizeof(known_types) / sizeof(*known_types)) {
 		char q[48];
 
-		stays_quote(f->valuestring, q, sizeof(q));
+		stays_quote(f->s, q, sizeof(q));
 		snprintf(msg, msgsize, "unknown reservation type '%s'", q);
 		return msg;
 	}
-	xstrlcpy(r->type, f->valuestring, sizeof(r->type));
+	xstrlcpy(r->type, f->s, sizeof(r->type));
 	return NULL;
 }
 
 /* Dates: "YYYY-MM-DD", possibly followed by a well-formed time part
  * ("T15:00:00Z") that we ignore. */
-static const char *parse_dates(const cJSON *it, struct resv *r, char *msg, size_t msgsize)
+static const char *parse_dates(const struct item_fields *fl, struct resv *r, char *msg,
+			       size_t msgsize)
 {
-	static const char *const date_keys[2] = { "checkInDate", "checkOutDate" };
+	static const int date_fields[2] = { F_IN_DATE, F_OUT_DATE };
 	char *date_dst[2] = { r->in_date, r->out_date };
 	int y, m, d;
 
 	for (int k = 0; k < 2; k++) {
-		const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, date_keys[k]);
+		const struct item_field *f = &fl->f[date_fields[k]];
+		const char *key = stays_item_keys[date_fields[k]].name;
 		char buf[11];
 
-		if (!f) {
-			snprintf(msg, msgsize, "missing field '%s'", date_keys[k]);
+		if (f->kind == FK_ABSENT) {
+			snprintf(msg, msgsize, "missing field '%s'", key);
 			return msg;
 		}
-		if (!cJSON_IsString(f) || !f->valuestring) {
-			snprintf(msg, msgsize, "field '%s' is not a string", date_keys[k]);
+		if (f->kind != FK_STRING) {
+			snprintf(msg, msgsize, "field '%s' is not a string", key);
 			return msg;
 		}
-		if (strlen(f->valuestring) < 10 ||
-		    !util_valid_time_suffix(f->valuestring + 10) ||
-		    (memcpy(buf, f->valuestring, 10), buf[10] = '\0',
+		if (strlen(f->s) < 10 || !util_valid_time_suffix(f->s + 10) ||
+		    (memcpy(buf, f->s, 10), buf[10] = '\0',
 		     util_parse_date(buf, &y, &m, &d) != 0)) {
 			char q[48];
 
-			stays_quote(f->valuestring, q, sizeof(q));
+			stays_quote(f->s, q, sizeof(q));
 			snprintf(msg, msgsize, "field '%s' is not a date (YYYY-MM-DD): '%s'",
-				 date_keys[k], q);
+				 key, q);
 			return msg;
 		}
 		memcpy(date_dst[k], buf, 11);
@@ -193,29 +232,30 @@ static const char *parse_dates(const cJSON *it, struct resv *r, char *msg, size_
 }
 
 /* Times: optional "HH:MM" (or "HH:MM:SS"); absent, null or "" = default. */
-static const char *parse_times(const cJSON *it, struct resv *r, char *msg, size_t msgsize)
+static const char *parse_times(const struct item_fields *fl, struct resv *r, char *msg,
+			       size_t msgsize)
 {
-	static const char *const time_keys[2] = { "checkInTime", "checkOutTime" };
+	static const int time_fields[2] = { F_IN_TIME, F_OUT_TIME };
 	char *time_dst[2] = { r->in_time, r->out_time };
 	int h, mi;
 
 	for (int k = 0; k < 2; k++) {
-		const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, time_keys[k]);
+		const struct item_field *f = &fl->f[time_fields[k]];
+		const char *key = stays_item_keys[time_fields[k]].name;
 
-		if (!f || cJSON_IsNull(f))
+		if (f->kind == FK_ABSENT || f->kind == FK_NULL)
 			continue;
-		if (!cJSON_IsString(f) || !f->valuestring) {
-			snprintf(msg, msgsize, "field '%s' is not a string", time_keys[k]);
+		if (f->kind != FK_STRING) {
+			snprintf(msg, msgsize, "field '%s' is not a string", key);
 			return msg;
 		}
-		if (strlen(f->valuestring) == 0)
+		if (f->s[0] == '\0')
 			continue;
-		if (util_parse_hhmm_ss(f->valuestring, &h, &mi) != 0) {
+		if (util_parse_hhmm_ss(f->s, &h, &mi) != 0) {
 			char q[48];
 
-			stays_quote(f->valuestring, q, sizeof(q));
-			snprintf(msg, msgsize, "field '%s' is not a time (HH:MM): '%s'",
-				 time_keys[k], q);
+			stays_quote(f->s, q, sizeof(q));
+			snprintf(msg, msgsize, "field '%s' is not a time (HH:MM): '%s'", key, q);
 			return msg;
 		}
 		/* util_parse_hhmm_ss() checked 0-23 and 0-59 */
@@ -230,14 +270,14 @@ static const char *parse_times(const cJSON *it, struct resv *r, char *msg, size_
 }
 
 /* guests: optional whole number from 0 to 10000. */
-static const char *parse_guests(const cJSON *it, struct resv *r)
+static const char *parse_guests(const struct item_fields *fl, struct resv *r)
 {
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, "guests");
+	const struct item_field *f = &fl->f[F_GUESTS];
 
-	if (f && !cJSON_IsNull(f)) {
-		double v = f->valuedouble;
+	if (f->kind != FK_ABSENT && f->kind != FK_NULL) {
+		double v = f->num;
 
-		if (!cJSON_IsNumber(f) || v < 0 || v > 10000 || floor(v) != v)
+		if (f->kind != FK_NUMBER || v < 0 || v > 10000 || floor(v) != v)
 			return "field 'guests' is not a whole number from 0 to 10000";
 		r->guests = (int)v;
 	}
@@ -262,50 +302,59 @@ static const char *check_stay_order(const struct resv *r, char *msg, size_t msgs
 	return NULL;
 }
 
-/*
- * Check one item and fill r.  Returns NULL, or a message naming the field.
- * msg is scratch space for messages with values.
- */
-static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t msgsize)
+const char *stays_parse_fields(const struct item_fields *fl, struct resv *r, char *msg,
+			       size_t msgsize)
 {
 	const char *why;
 
 	memset(r, 0, sizeof(*r));
-	if (!cJSON_IsObject(it))
-		return "not a JSON object";
-	if ((why = parse_ids(it, r, msg, msgsize)) ||
-	    (why = parse_type(it, r, msg, msgsize)) ||
-	    (why = parse_dates(it, r, msg, msgsize)) ||
-	    (why = parse_times(it, r, msg, msgsize)) ||
-	    (why = parse_guests(it, r)))
+	if ((why = parse_ids(fl, r, msg, msgsize)) ||
+	    (why = parse_type(fl, r, msg, msgsize)) ||
+	    (why = parse_dates(fl, r, msg, msgsize)) ||
+	    (why = parse_times(fl, r, msg, msgsize)) ||
+	    (why = parse_guests(fl, r)))
 		return why;
 	return check_stay_order(r, msg, msgsize);
+}
+
+/* Check the item it (any JSON value) and fill r, as stays_parse_fields(). */
+static const char *parse_item(const cJSON *it, struct resv *r, char *msg, size_t msgsize)
+{
+	struct item_fields fl;
+
+	memset(r, 0, sizeof(*r));
+	if (!cJSON_IsObject(it))
+		return "not a JSON object";
+	fields_from_tree(it, &fl);
+	return stays_parse_fields(&fl, r, msg, msgsize);
 }
 
 static void note_bad_item(struct fetch_result *fr, const cJSON *it, const char *where,
 			  size_t index, int canceled_query, const char *why)
 {
-	const cJSON *id = cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "_id") : NULL;
-	const cJSON *code = cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "id") : NULL;
-	const char *c = code && cJSON_IsString(code) && code->valuestring &&
-			ids_code_valid(code->valuestring) ? code->valuestring : "?";
+	struct item_fields fl;
+	const struct item_field *id, *code;
+	const char *c;
 
-	if (id && cJSON_IsString(id) && id->valuestring && ids_listing_valid(id->valuestring)) {
+	fields_from_tree(it, &fl);
+	id = &fl.f[F_ID];
+	code = &fl.f[F_CODE];
+	c = code->kind == FK_STRING && ids_code_valid(code->s) ? code->s : "?";
+	if (id->kind == FK_STRING && ids_listing_valid(id->s)) {
 		if (canceled_query) {
 			/* R8: canceled is canceled, whatever else is wrong. */
 			fr->cancel_ids = xgrow(fr->cancel_ids, sizeof(*fr->cancel_ids),
 					       fr->ncancel + 1, &fr->cancelalloc);
-			fr->cancel_ids[fr->ncancel++] = xstrdup(id->valuestring);
+			fr->cancel_ids[fr->ncancel++] = xstrdup(id->s);
 			strbuf_addf(&fr->notes, "reservation %s (%s) in the canceled query: %s; canceled by its _id\n",
-				    c, id->valuestring, why);
+				    c, id->s, why);
 			return;
 		}
 		fr->nerrors++;
 		fr->bad_ids = xgrow(fr->bad_ids, sizeof(*fr->bad_ids), fr->nbad + 1,
 				    &fr->badalloc);
-		fr->bad_ids[fr->nbad++] = xstrdup(id->valuestring);
-		strbuf_addf(&fr->errors, "reservation %s (%s): %s; skipped\n", c,
-			    id->valuestring, why);
+		fr->bad_ids[fr->nbad++] = xstrdup(id->s);
+		strbuf_addf(&fr->errors, "reservation %s (%s): %s; skipped\n", c, id->s, why);
 	} else {
 		fr->nerrors++;
 		fr->bad_without_id = 1;
@@ -378,6 +427,17 @@ static enum err parse_page_array(const char *body, size_t len, size_t max_items,
 enum err stays_parse_page(const char *body, size_t len, size_t max_items,
 			  const char *where, int canceled_query,
 			  struct fetch_result *fr, size_t *count, char *errbuf)
+{
+	*count = 0;
+	if (stays_scan_page(body, len, max_items, fr, count))
+		return ERR_OK;
+	return stays_parse_page_tree(body, len, max_items, where, canceled_query, fr, count,
+				     errbuf);
+}
+
+enum err stays_parse_page_tree(const char *body, size_t len, size_t max_items,
+			       const char *where, int canceled_query,
+			       struct fetch_result *fr, size_t *count, char *errbuf)
 {
 	cJSON *root;
 	const cJSON *it;
