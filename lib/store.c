@@ -323,10 +323,11 @@ static void bind_time_or_null(sqlite3_stmt *st, int col, time_t t)
 		sqlite3_bind_null(st, col);
 }
 
+/* s must stay as it is until the statement is stepped (SQLITE_STATIC). */
 static void bind_text_or_null(sqlite3_stmt *st, int col, const char *s)
 {
 	if (s && *s)
-		sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, col, s, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, col);
 }
@@ -348,14 +349,17 @@ static void bind_resv_action(sqlite3_stmt *st, const struct action *a, time_t no
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)now);
 }
 
-/* R4, R5, R7: a job row as the action says; an unscheduled job keeps why. */
-static void bind_job_action(sqlite3_stmt *st, const struct action *a, time_t now)
+/*
+ * R4, R5, R7: a job row as the action says; an unscheduled job keeps why.
+ * id is the caller's buffer for the row id, bound without a copy: it must
+ * stay as it is until the statement is stepped.
+ */
+static void bind_job_action(sqlite3_stmt *st, const struct action *a, time_t now,
+			    char id[JOB_ID_MAX + 1])
 {
-	char id[JOB_ID_MAX + 1];
-
 	sqlite3_reset(st);
 	plan_job_id(&a->job, id);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, a->job.action, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, a->job.resv, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, a->job.device, -1, SQLITE_STATIC);
@@ -402,6 +406,7 @@ static const char apply_job_sql[] =
 enum err store_apply(sqlite3 *db, const struct plan *p, time_t now, char *errbuf)
 {
 	sqlite3_stmt *rs = NULL, *js = NULL;
+	char job_id[JOB_ID_MAX + 1];    /* bound to js until it is finalized */
 	enum err e = ERR_OK;
 
 	if ((e = db_prepare(db, apply_resv_sql, &rs, errbuf)) != ERR_OK ||
@@ -423,7 +428,7 @@ enum err store_apply(sqlite3 *db, const struct plan *p, time_t now, char *errbuf
 		case ACT_RESCHEDULE:
 		case ACT_UNSCHEDULE:
 			st = js;
-			bind_job_action(st, a, now);
+			bind_job_action(st, a, now, job_id);
 			break;
 		default:
 			continue;
