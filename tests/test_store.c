@@ -428,6 +428,54 @@ static void test_load_related_oracle(void **state)
 	strbuf_release(&sql);
 }
 
+/*
+ * store_unmapped() reads from the listings without a lock; the old
+ * definition read every stay in the window.  Random stays over six
+ * listings, three with a lock, in every status: the same stays, in the
+ * same order.  Dates are far past or days ahead, so the checks after the
+ * query (the stay's instants against now) keep whatever the query gives.
+ */
+static void test_unmapped_oracle(void **state)
+{
+	static const char *const rst[] = { "active", "canceled", "removed" };
+	struct fx *f = *state;
+	struct health_list l;
+	struct strbuf got = STRBUF_INIT;
+	char eb[ERRBUF_SIZE];
+	unsigned seed = 20261203;
+
+	open_db(f);
+	for (int i = 0; i < 3; i++)
+		test_sql(f->db, "INSERT INTO locks (device_id, listing_id, created_at) "
+			 "VALUES ('D%d', 'L%d', 0)", i, i);
+	for (int i = 0; i < 200; i++) {
+		unsigned day, month;
+
+		seed = seed * 1103515245u + 12345u;
+		day = 1 + (seed >> 8) % 26;
+		month = (seed >> 20) % 2 ? 12 : 6;      /* ahead of NOW, or long over */
+		if (month == 12 && day < 5)
+			day += 5;
+		test_sql(f->db, "INSERT INTO reservations (id, code, listing_id, checkin_date, "
+			 "checkout_date, type, status, created_at, updated_at) VALUES ('R%03d', "
+			 "'C%03d', 'L%u', '2026-%02u-%02u', '2026-%02u-%02u', 'booked', '%s', 0, 0)",
+			 i, i, (seed >> 16) % 6, month, day, month, day + 1,
+			 rst[(seed >> 4) % 3]);
+	}
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_unmapped(f->db, &f->cfg, NOW, 0, &l, eb), ERR_OK);
+	for (size_t i = 0; i < l.n; i++)
+		strbuf_addf(&got, "%s\n", l.v[i].resv);
+	assert_in_range(l.n, 20, 80);   /* rich enough to mean something */
+	assert_string_equal(strbuf_str(&got),
+			    test_rows(f->db, "SELECT id FROM reservations r WHERE r.status = 'active' "
+				      "AND r.checkout_date >= '2026-11-30' AND NOT EXISTS "
+				      "(SELECT 1 FROM locks l WHERE l.listing_id = r.listing_id) "
+				      "ORDER BY r.checkin_date, r.id"));
+	free(l.v);
+	strbuf_release(&got);
+}
+
 static int has(const struct health_list *l, const char *resv, const char *device)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -575,6 +623,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_load_related_oracle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_apply_and_load, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_fetched_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unmapped_oracle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_health, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
 	};
