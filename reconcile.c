@@ -13,6 +13,7 @@
  *     load -> plan -> apply;
  *   - lib/plan.c decides, lib/store.c writes, lib/report.c formats.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -611,6 +612,16 @@ int main(int argc, char **argv)
 	const struct cmd *cmd = &commands[0];
 
 	umask(077);
+#ifdef M_MMAP_THRESHOLD
+	/*
+	 * A run's big arrays (the fetched, stored and planned rows) stay
+	 * mmap()ed, so each goes back to the system when freed.  glibc would
+	 * raise its threshold after the first such free and keep the later
+	 * ones in the heap, where they are not given back: a run with
+	 * nothing changed peaked 3 MiB higher at 10,000 stays.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	g.now = time(NULL);
 	opterr = 1;
 	while ((c = getopt_long(argc, argv, GLOBAL_SHORTOPTS, opts, NULL)) != -1) {
