@@ -14,20 +14,21 @@ static int bind_opt(sqlite3_stmt *st, int i, const char *s)
 	return s && *s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
-enum err guests_need(sqlite3 *db, const char *resv, const char *listing, int *need,
-		     long *attempts, char *errbuf)
+enum err guests_need(sqlite3 *db, sqlite3_stmt **cache, const char *resv, const char *listing,
+		     int *need, long *attempts, char *errbuf)
 {
-	sqlite3_stmt *st;
-	enum err e;
+	sqlite3_stmt *st = *cache;
+	enum err e = ERR_OK;
 	int rc;
 
 	*need = 1;
 	*attempts = 0;
-	if ((e = db_prepare(db, "SELECT EXISTS (SELECT 1 FROM locks WHERE listing_id = ?2),"
-				"  (SELECT looked_up_at IS NULL FROM guests WHERE reservation_id = ?1),"
-				"  (SELECT attempts FROM guests WHERE reservation_id = ?1)",
-			    &st, errbuf)) != ERR_OK)
+	if (!st && (e = db_prepare(db, "SELECT EXISTS (SELECT 1 FROM locks WHERE listing_id = ?2),"
+				       "  (SELECT looked_up_at IS NULL FROM guests WHERE reservation_id = ?1),"
+				       "  (SELECT attempts FROM guests WHERE reservation_id = ?1)",
+				   &st, errbuf)) != ERR_OK)
 		return e;
+	*cache = st;
 	sqlite3_bind_text(st, 1, resv, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, listing, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -38,7 +39,9 @@ enum err guests_need(sqlite3 *db, const char *resv, const char *listing, int *ne
 	} else if (rc != SQLITE_DONE) {
 		e = db_error(db, "reading a guest", errbuf);
 	}
-	sqlite3_finalize(st);
+	/* Done with it until the next call: no read held, resv not kept. */
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return e;
 }
 

@@ -32,10 +32,13 @@
 /*
  * Whether reservation resv, on listing, needs its guest looked up: *need
  * = 1 when a lock is mapped to the listing and no look-up of the guest
- * has succeeded yet.  *attempts: the failed ones so far.
+ * has succeeded yet.  *attempts: the failed ones so far.  *cache keeps
+ * the statement from one call to the next on the same db (a run asks for
+ * thousands of stays): NULL before the first call, the caller's to
+ * sqlite3_finalize() after the last; between calls it holds nothing.
  */
-enum err guests_need(sqlite3 *db, const char *resv, const char *listing, int *need,
-		     long *attempts, char *errbuf);
+enum err guests_need(sqlite3 *db, sqlite3_stmt **cache, const char *resv, const char *listing,
+		     int *need, long *attempts, char *errbuf);
 
 /*
  * Record a look-up of resv's guest at now.  done: it succeeded (what g

@@ -365,6 +365,7 @@ static void lookup_guests(struct run *r)
 {
 	const struct fetch_result *fr = &r->out->fr;
 	const struct resv **c;
+	sqlite3_stmt *need_st = NULL;
 	char today[11], until[11];
 	long days = HEALTH_UNMAPPED_AHEAD / 86400, attempts, tried = 0;
 	size_t n = 0;
@@ -388,7 +389,7 @@ static void lookup_guests(struct run *r)
 	}
 	qsort(c, n, sizeof(*c), cmp_checkin);
 	for (size_t i = 0; i < n && tried < GUEST_LOOKUPS_PER_RUN && e == ERR_OK; i++) {
-		if ((e = guests_need(r->db, c[i]->id, c[i]->listing, &need, &attempts,
+		if ((e = guests_need(r->db, &need_st, c[i]->id, c[i]->listing, &need, &attempts,
 				     r->eb)) != ERR_OK || !need)
 			continue;
 		tried++;
@@ -398,6 +399,7 @@ static void lookup_guests(struct run *r)
 		warn(r, "guests were not looked up: %s", r->eb);
 	else if (e != ERR_OK)
 		note(r, "no more guests looked up this run: Stays did not answer, or refused");
+	sqlite3_finalize(need_st);
 	free(c);
 }
 
