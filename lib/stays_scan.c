@@ -1,7 +1,8 @@
 /*
  * stays_scan.c - the fast path for a page of reservations: one pass over
  * the body's bytes that reads only the members stays_parse_fields()
- * checks, with no tree and no allocation (stays_int.h has the contract).
+ * checks, with no tree: nothing is allocated but the reservations it
+ * appends (stays_int.h has the contract).
  *
  * It never decides anything on its own.  It reads a strict subset of what
  * cJSON reads, and declines (returns 0, fr untouched) whatever it is not
@@ -21,8 +22,8 @@
  * Of a member given twice the first counts, as cJSON's look-up finds it.
  * stays_parse_page() then parses the page with cJSON, which decides and
  * words every refusal, so a declined page costs one extra pass and changes
- * nothing.  test_stays and fuzz_stays_scan check that an accepted page
- * gives exactly what the cJSON path gives.
+ * nothing.  test_stays_scan and fuzz_stays_scan check that an accepted
+ * page gives exactly what the cJSON path gives.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +112,7 @@ static int scan_string(struct scan *s, const char **start, size_t *len, int *esc
 		*escaped = 1;
 		if (s->end - p < 2)
 			return 0;
-		if (strchr("\"\\/bfnrt", p[1]) && p[1] != '\0') {
+		if (p[1] != '\0' && strchr("\"\\/bfnrt", p[1])) {
 			p += 2;
 			continue;
 		}
