@@ -143,12 +143,35 @@ static int compare(const char *body, size_t len, int canceled, int *tree_ok)
 
 static void test_seeds_accepted(void **state)
 {
+	static const char *const fixtures[] = { "page-good.json", "page-empty.json" };
+
 	(void)state;
 	for (size_t i = 0; i < sizeof(seeds) / sizeof(*seeds); i++) {
 		int tree_ok;
 
 		if (!compare(seeds[i], strlen(seeds[i]), 0, &tree_ok))
 			fail_msg("seed %zu declined", i);
+	}
+	/* The documented example page takes the fast path too. */
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(*fixtures); i++) {
+		const char *top = getenv("TOP");
+		char path[512];
+		struct strbuf sb = STRBUF_INIT;
+		char buf[4096];
+		size_t n;
+		int tree_ok;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/tests/fixtures/%s", top ? top : ".", fixtures[i]);
+		f = fopen(path, "r");
+		if (!f)
+			fail_msg("cannot open fixture %s", path);
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			strbuf_add(&sb, buf, n);
+		fclose(f);
+		if (!compare(sb.buf, sb.len, 0, &tree_ok))
+			fail_msg("%s declined", fixtures[i]);
+		strbuf_release(&sb);
 	}
 }
 
