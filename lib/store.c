@@ -924,8 +924,9 @@ enum err store_unmapped(sqlite3 *db, const struct config *cfg, time_t now, long 
 	/*
 	 * From the listings, not the stays: the distinct listings come from
 	 * reservations_listing alone, and only those without a lock (usually
-	 * none) have their reservations read.  The stays first read every
-	 * row in the window to find none, 10,000 of them in a big account.
+	 * none) have their reservations read.  Starting from the stays went
+	 * through every row in the window to find none: 10,000 in a big
+	 * account.
 	 */
 	strbuf_addf(&sql, "SELECT %s FROM (SELECT DISTINCT listing_id AS lid FROM reservations) u "
 		    "CROSS JOIN reservations r ON r.listing_id = u.lid "
