@@ -68,17 +68,6 @@ static int is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The bytes that end a string's plain run: a quote, a backslash, a control
  * character. */
 static const unsigned char string_stop[256] = {
@@ -122,7 +111,7 @@ static int scan_string(struct scan *s, const char **start, size_t *len, int *esc
 			unsigned v = 0;
 
 			for (int i = 2; i < 6; i++) {
-				int h = hex_value(p[i]);
+				int h = util_hex_value((unsigned char)p[i]);
 
 				if (h < 0)
 					return 0;

@@ -22,6 +22,7 @@
 
 #include "netlib.h"
 #include "tuya_sign.h"
+#include "util.h"
 #include "banned.h"
 
 #define EMPTY_SHA256 \
@@ -40,17 +41,6 @@ static void hex_encode(const unsigned char *in, size_t n, char *out, int upper)
 		out[2 * i + 1] = digits[in[i] & 15];
 	}
 	out[2 * n] = '\0';
-}
-
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int tuya_pin_valid(const char *pin, size_t min, size_t max)
@@ -126,8 +116,8 @@ static char *url_decode(const char *s, size_t n)
 				free(out);
 				return NULL;
 			}
-			hi = hex_value((unsigned char)s[i + 1]);
-			lo = hex_value((unsigned char)s[i + 2]);
+			hi = util_hex_value((unsigned char)s[i + 1]);
+			lo = util_hex_value((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
 				free(out);
 				return NULL;
@@ -300,8 +290,8 @@ enum err tuya_decrypt_ticket_key(const char *secret, const char *ticket_key_hex,
 			    hexlen);
 	n = hexlen / 2;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hex_value((unsigned char)ticket_key_hex[2 * i]);
-		int lo = hex_value((unsigned char)ticket_key_hex[2 * i + 1]);
+		int hi = util_hex_value((unsigned char)ticket_key_hex[2 * i]);
+		int lo = util_hex_value((unsigned char)ticket_key_hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
 			e = ERRF(errbuf, ERR_PROTOCOL, "ticket key is not hex");

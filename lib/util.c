@@ -185,6 +185,17 @@ int util_valid_date(int y, int m, int d)
 	return d <= max;
 }
 
+int util_hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void util_fmt_utc(time_t t, char *buf, size_t size)
 {
 	long days = (long)(t / 86400);

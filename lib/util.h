@@ -89,6 +89,9 @@ void util_civil_from_days(long days, int *y, int *m, int *d);
 /* 1 if y-m-d is a real date. */
 int util_valid_date(int y, int m, int d);
 
+/* The value of hex digit c (either case), or -1. */
+int util_hex_value(int c);
+
 /* A random RFC 4122 version 4 UUID (36 chars + NUL) from getrandom(2). */
 int util_uuid(char out[37]);
 
